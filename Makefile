@@ -1,0 +1,52 @@
+# One entry point for every task. `make run` starts the whole pipeline; `make test` runs every test.
+SHELL := /bin/bash
+export TOOLS_BIN := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS_BIN):$(PATH)
+
+# Local defaults for the no-Docker stack. Override any of them in the environment (see README.md).
+export S3_ACCESS_KEY ?= minioadmin
+export S3_SECRET_KEY ?= minioadmin-secret
+export SOCIALDATA_WEBHOOK_TOKEN ?= dev-webhook-token-change-me
+export SOCIALDATA_API_URL ?= http://127.0.0.1:8090
+export SOCIALDATA_API_KEY ?= dev-api-key
+export DATAFILE_ALLOWED_HOSTS ?= s3.amazonaws.com,*.s3.amazonaws.com,127.0.0.1:8090
+export LOG_FORMAT ?= console
+
+GO_TEST_FLAGS ?= -count=1
+
+.PHONY: run tools test test-unit test-integration fake-socialdata lint compose-config bench-datafile clean-data
+
+## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
+run: tools
+	go run ./cmd/devstack
+
+## tools: build the pinned Temporal CLI, MinIO and mc into .tools/bin (once; reused afterwards)
+tools:
+	@bash scripts/install-tools.sh
+
+## test: every test: vet, unit tests, and end-to-end tests against a real dev server and MinIO
+test: tools lint
+	go test $(GO_TEST_FLAGS) -race ./...
+	go test $(GO_TEST_FLAGS) -tags integration -timeout 20m ./...
+
+## lint: go vet and formatting
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	go vet ./...
+	go vet -tags integration ./...
+
+## fake-socialdata: serve the fake SocialData API and datafiles on 127.0.0.1:8090
+fake-socialdata:
+	go run ./cmd/fakesocialdata
+
+## compose-config: validate docker-compose.yml offline
+compose-config:
+	docker-compose -f docker-compose.yml config -q
+
+## bench-datafile: stream a 1 GiB datafile through FetchDatafile and print MB/s and the worker's peak RSS
+bench-datafile: tools
+	go test -tags integration -run '^$$' -bench BenchmarkFetchDatafile -benchtime 1x -timeout 20m ./activities/
+
+## clean-data: delete the local stack's data (Temporal history, MinIO objects, logs)
+clean-data:
+	rm -rf .data

@@ -1,0 +1,101 @@
+// Package activities owns the pipeline's side effects: writing raw events and manifests to MinIO, streaming
+// job datafiles into MinIO, and reading job status from the SocialData API. Activities are methods on
+// Activities, which receives its dependencies at construction; the worker registers them under the stable
+// names in the workflows contract.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/storage"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// Activities holds the dependencies of every activity.
+type Activities struct {
+	store      *storage.Store
+	socialdata *socialdata.Client
+	allowlist  *config.HostAllowlist
+	datafiles  *http.Client
+	now        func() time.Time
+}
+
+// New returns the activities over store, the SocialData client and the datafile host allowlist.
+func New(store *storage.Store, sd *socialdata.Client, allowlist *config.HostAllowlist) *Activities {
+	return &Activities{
+		store:      store,
+		socialdata: sd,
+		allowlist:  allowlist,
+		datafiles:  newDatafileClient(allowlist),
+		now:        time.Now,
+	}
+}
+
+// Register registers every activity on r under its contract name.
+func (a *Activities) Register(r interface {
+	RegisterActivityWithOptions(any, activity.RegisterOptions)
+}) {
+	r.RegisterActivityWithOptions(a.ArchiveRaw, activity.RegisterOptions{Name: workflows.ArchiveRawActivityName})
+	r.RegisterActivityWithOptions(a.FetchDatafile, activity.RegisterOptions{Name: workflows.FetchDatafileActivityName})
+	r.RegisterActivityWithOptions(a.RefreshJob, activity.RegisterOptions{Name: workflows.RefreshJobActivityName})
+	r.RegisterActivityWithOptions(a.WriteJobManifest, activity.RegisterOptions{Name: workflows.WriteJobManifestActivityName})
+}
+
+// ArchiveRaw stores a webhook body as received at raw/<source>/<yyyy>/<mm>/<dd>/<workflow-id>.json and returns
+// the key. Rewriting the same key on a retry is harmless: the body is the same.
+func (a *Activities) ArchiveRaw(ctx context.Context, in workflows.ArchiveRawInput) (string, error) {
+	if in.WorkflowID == "" || in.Event.Source == "" || len(in.Event.Body) == 0 {
+		return "", temporal.NewNonRetryableApplicationError("archive needs a workflow id, a source and a body",
+			workflows.ErrTypeInvalidInput, nil)
+	}
+	key := storage.RawKey(in.Event.Source, in.Event.ReceivedAt, in.WorkflowID)
+	if err := a.store.PutBytes(ctx, key, in.Event.Body, "application/json"); err != nil {
+		return "", err
+	}
+	activity.GetLogger(ctx).Info("raw event archived", "key", key, "bytes", len(in.Event.Body))
+	return key, nil
+}
+
+// WriteJobManifest stores m at datafiles/<job_id>/manifest.json and returns the key.
+func (a *Activities) WriteJobManifest(ctx context.Context, m workflows.JobManifest) (string, error) {
+	if m.JobID <= 0 {
+		return "", temporal.NewNonRetryableApplicationError("manifest needs a job id", workflows.ErrTypeInvalidInput, nil)
+	}
+	if m.RecordedAt.IsZero() {
+		m.RecordedAt = a.now().UTC()
+	}
+	key := storage.ManifestKey(m.JobID)
+	if err := a.store.PutJSON(ctx, key, m); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// RefreshJob reads job jobID's current status from the SocialData API (GET /jobs/{id}), to obtain a fresh
+// datafile URL when the one in the webhook has expired. Rate limits and server errors are retried; 402, 403
+// and 404 fail without retry, with the API's message.
+func (a *Activities) RefreshJob(ctx context.Context, jobID int64) (workflows.JobStatus, error) {
+	if a.socialdata == nil {
+		return workflows.JobStatus{}, temporal.NewNonRetryableApplicationError(
+			"SOCIALDATA_API_KEY is not configured: cannot refresh the job", workflows.ErrTypeJobAPI, nil)
+	}
+	job, err := a.socialdata.GetJob(ctx, jobID)
+	if err != nil {
+		var apiErr *socialdata.APIError
+		if errors.As(err, &apiErr) && !apiErr.Retryable() {
+			return workflows.JobStatus{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("GET /jobs/%d: %d %s", jobID, apiErr.StatusCode, apiErr.Message), workflows.ErrTypeJobAPI, err)
+		}
+		return workflows.JobStatus{}, fmt.Errorf("refresh job %d: %w", jobID, err)
+	}
+	return workflows.JobStatus{JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, Message: job.Message}, nil
+}

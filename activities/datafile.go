@@ -1,0 +1,202 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/storage"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+const (
+	// heartbeatEvery is how often a datafile copy reports progress; the workflow's HeartbeatTimeout is larger.
+	heartbeatEvery = 2 * time.Second
+	// stallTimeout aborts a copy (retryably) when no byte arrived for this long.
+	stallTimeout = 60 * time.Second
+	maxRedirects = 5
+)
+
+// errRedirectNotAllowed marks a redirect to a host outside the allowlist.
+var errRedirectNotAllowed = errors.New("redirect to a host outside DATAFILE_ALLOWED_HOSTS")
+
+// newDatafileClient returns the HTTP client for datafiles: connection reuse, bounded waits for connect and
+// headers (the body may take long: progress is watched by heartbeats instead), and redirects only to allowed
+// hosts.
+func newDatafileClient(allowlist *config.HostAllowlist) *http.Client {
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	return &http.Client{
+		Transport: transport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			if err := checkDatafileURL(req.URL, allowlist); err != nil {
+				return fmt.Errorf("%w: %s", errRedirectNotAllowed, req.URL.Host)
+			}
+			return nil
+		},
+	}
+}
+
+// checkDatafileURL refuses anything but http(s) URLs to allowed hosts.
+func checkDatafileURL(u *url.URL, allowlist *config.HostAllowlist) error {
+	defaultPort := map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	if defaultPort == "" {
+		return fmt.Errorf("datafile URL scheme %q is not http or https", u.Scheme)
+	}
+	if allowlist == nil || !allowlist.Allows(u.Host, defaultPort) {
+		return fmt.Errorf("datafile host %q is not in DATAFILE_ALLOWED_HOSTS", u.Host)
+	}
+	return nil
+}
+
+// FetchDatafile streams a job's datafile from its URL into MinIO at datafiles/<job_id>/<name>, hashing it on
+// the way, with memory bounded by storage.PartSize whatever the file's size. It heartbeats the bytes copied.
+//
+// Failures: a host outside DATAFILE_ALLOWED_HOSTS (checked before any request, and on every redirect) and 4xx
+// answers are non-retryable; 403 is reported as ErrTypeURLExpired so the workflow can fetch a fresh URL;
+// 408, 429, 5xx, resets and stalls are retried by the activity's retry policy. A failed attempt leaves no
+// object: the multipart upload is aborted.
+func (a *Activities) FetchDatafile(ctx context.Context, in workflows.FetchDatafileInput) (workflows.Datafile, error) {
+	logger := activity.GetLogger(ctx)
+	u, err := url.Parse(in.URL)
+	if err != nil || in.JobID <= 0 {
+		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError("datafile URL or job id is invalid",
+			workflows.ErrTypeInvalidInput, nil)
+	}
+	source := socialdata.RedactURL(in.URL)
+	if err := checkDatafileURL(u, a.allowlist); err != nil {
+		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHostNotAllowed, nil)
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError("build datafile request", workflows.ErrTypeInvalidInput, err)
+	}
+	resp, err := a.datafiles.Do(req)
+	if err != nil {
+		if errors.Is(err, errRedirectNotAllowed) {
+			return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHostNotAllowed, nil)
+		}
+		return workflows.Datafile{}, fmt.Errorf("GET %s: %w", source, err)
+	}
+	defer resp.Body.Close()
+	if err := classifyStatus(resp.StatusCode, source); err != nil {
+		return workflows.Datafile{}, err
+	}
+
+	contentType := resp.Header.Get("Content-Type")
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	key := storage.DatafileKey(in.JobID, storage.DatafileName(u.Path))
+	hash := sha256.New()
+	progress := &progressReader{r: resp.Body}
+	stop := watchCopy(ctx, cancel, progress)
+	size, err := a.store.PutStream(ctx, key, io.TeeReader(progress, hash), resp.ContentLength, contentType)
+	stop()
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			err = fmt.Errorf("%w (%w)", err, cause)
+		}
+		return workflows.Datafile{}, fmt.Errorf("copy datafile to %s: %w", key, err)
+	}
+	if resp.ContentLength >= 0 && size != resp.ContentLength {
+		return workflows.Datafile{}, fmt.Errorf("copy datafile to %s: got %d of %d bytes", key, size, resp.ContentLength)
+	}
+	df := workflows.Datafile{
+		Key:         key,
+		Size:        size,
+		SHA256:      hex.EncodeToString(hash.Sum(nil)),
+		ContentType: contentType,
+		SourceURL:   source,
+		FetchedAt:   a.now().UTC(),
+	}
+	logger.Info("datafile stored", "key", key, "bytes", size, "sha256", df.SHA256)
+	return df, nil
+}
+
+// classifyStatus maps the datafile server's status to nil (200) or the right kind of failure.
+func classifyStatus(code int, source string) error {
+	switch {
+	case code == http.StatusOK:
+		return nil
+	case code == http.StatusForbidden:
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("GET %s: 403 (the pre-signed datafile URL has likely expired)", source), workflows.ErrTypeURLExpired, nil)
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		return fmt.Errorf("GET %s: status %d", source, code)
+	default:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GET %s: status %d", source, code),
+			workflows.ErrTypeDatafileClient, nil)
+	}
+}
+
+// progressReader counts the bytes read through it.
+type progressReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n.Add(int64(n))
+	return n, err
+}
+
+// watchCopy heartbeats the bytes copied every heartbeatEvery and cancels the copy when nothing arrived for
+// stallTimeout. The returned func stops the watcher and waits for it.
+func watchCopy(ctx context.Context, cancel context.CancelCauseFunc, p *progressReader) (stop func()) {
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		ticker := time.NewTicker(heartbeatEvery)
+		defer ticker.Stop()
+		last, lastChange := int64(-1), time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-ticker.C:
+				n := p.n.Load()
+				activity.RecordHeartbeat(ctx, n)
+				if n != last {
+					last, lastChange = n, now
+				} else if now.Sub(lastChange) > stallTimeout {
+					cancel(fmt.Errorf("datafile stalled: no bytes for %s after %d bytes", stallTimeout, n))
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+	}
+}

@@ -1,0 +1,179 @@
+// Command devstack runs the whole pipeline on one machine without Docker (`make run`): the Temporal dev server
+// with its Web UI (state in a SQLite file), MinIO with the bucket created, the worker and the ingress. It waits
+// until each part is ready, prints where to look, and on SIGINT/SIGTERM stops the ingress, then the worker,
+// then MinIO and Temporal. Data under DATA_DIR survives restarts.
+//
+// Configuration is the pipeline's (README.md) plus DATA_DIR (default .data), TEMPORAL_UI_PORT (default 8233)
+// and MINIO_CONSOLE_ADDR (default 127.0.0.1:9001).
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/socialhook/pipeline/ingress"
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/connect"
+	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/logging"
+	"github.com/socialhook/pipeline/internal/process"
+	"github.com/socialhook/pipeline/worker"
+)
+
+// retention is the dev namespace's retention, i.e. the dedupe window (compose sets the same).
+const retention = 7 * 24 * time.Hour
+
+func main() { process.Main("devstack", run) }
+
+func run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+	dataDir := envOr("DATA_DIR", ".data")
+	logDir := filepath.Join(dataDir, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", logDir, err)
+	}
+	temporalLog, err := openLog(logDir, "temporal.log")
+	if err != nil {
+		return err
+	}
+	defer temporalLog.Close()
+	minioLog, err := openLog(logDir, "minio.log")
+	if err != nil {
+		return err
+	}
+	defer minioLog.Close()
+
+	logger.Info("starting temporal dev server", zap.String("address", cfg.TemporalAddress))
+	temporal, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
+		HostPort:  cfg.TemporalAddress,
+		UIPort:    envOr("TEMPORAL_UI_PORT", "8233"),
+		DBFile:    filepath.Join(dataDir, "temporal.db"),
+		Namespace: cfg.TemporalNamespace,
+		Retention: retention,
+		Output:    temporalLog,
+		Logger:    logging.Temporal(logger.Named("temporal")),
+	})
+	if err != nil {
+		return err
+	}
+	defer stopLogged(logger, "temporal", temporal.Stop)
+
+	logger.Info("starting minio", zap.String("address", cfg.S3Endpoint))
+	minio, err := devstack.StartMinIO(ctx, devstack.MinIOOptions{
+		Addr:        cfg.S3Endpoint,
+		ConsoleAddr: envOr("MINIO_CONSOLE_ADDR", "127.0.0.1:9001"),
+		DataDir:     filepath.Join(dataDir, "minio"),
+		User:        cfg.S3AccessKey,
+		Password:    cfg.S3SecretKey,
+		Output:      minioLog,
+	})
+	if err != nil {
+		return err
+	}
+	defer stopLogged(logger, "minio", minio.Stop)
+	store, err := connect.Store(cfg)
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureBucket(ctx); err != nil {
+		return err
+	}
+
+	// The worker first: it registers the search attributes the ingress sets on every start.
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	ingressCtx, stopIngress := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopIngress()
+	var g errgroup.Group
+	workerDone := make(chan error, 1)
+	ingressDone := make(chan error, 1)
+	g.Go(func() error { err := worker.Run(workerCtx, cfg, logger.Named("worker")); workerDone <- err; return err })
+	if err := waitReady(ctx, workerDone, "http://"+cfg.WorkerHealthAddr+"/healthz"); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	g.Go(func() error { err := ingress.Run(ingressCtx, cfg, logger.Named("ingress")); ingressDone <- err; return err })
+	ingressURL := "http://" + loopback(cfg.IngressAddr)
+	if err := waitReady(ctx, ingressDone, ingressURL+"/readyz"); err != nil {
+		return fmt.Errorf("ingress: %w", err)
+	}
+
+	fmt.Printf(`
+Pipeline is up. Ctrl-C stops everything; data stays in %s.
+  Temporal Web UI   %s/namespaces/%s/workflows
+  Temporal frontend %s (temporal workflow list --address %s)
+  MinIO console     %s  (user %s, bucket %s)
+  MinIO S3 API      http://%s
+  Ingress           %s  (POST /webhooks/socialdata/<SOCIALDATA_WEBHOOK_TOKEN>, GET /readyz)
+  Logs              %s
+
+`, dataDir, temporal.UIURL, cfg.TemporalNamespace, cfg.TemporalAddress, cfg.TemporalAddress,
+		minio.ConsoleURL, cfg.S3AccessKey, cfg.S3Bucket, cfg.S3Endpoint, ingressURL, logDir)
+
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping")
+	case err := <-workerDone:
+		logger.Error("worker exited", zap.Error(err))
+	case err := <-ingressDone:
+		logger.Error("ingress exited", zap.Error(err))
+	}
+	stopIngress()
+	stopWorker()
+	return g.Wait()
+}
+
+// waitReady polls url until it answers 200, or fails when the component exits first.
+func waitReady(ctx context.Context, exited <-chan error, url string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case err := <-exited:
+			cancel(fmt.Errorf("exited before ready: %w", err))
+		case <-ctx.Done():
+		}
+	}()
+	err := devstack.WaitHTTP(ctx, url, 60*time.Second)
+	if cause := context.Cause(ctx); cause != nil && err != nil {
+		return cause
+	}
+	return err
+}
+
+func openLog(dir, name string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	return f, nil
+}
+
+func stopLogged(logger *zap.Logger, name string, stop func() error) {
+	if err := stop(); err != nil {
+		logger.Warn("stop failed", zap.String("component", name), zap.Error(err))
+		return
+	}
+	logger.Info("stopped", zap.String("component", name))
+}
+
+// loopback turns a listen address such as ":8080" into one a browser can open.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

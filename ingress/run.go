@@ -1,0 +1,39 @@
+package ingress
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/connect"
+	"github.com/socialhook/pipeline/internal/httpserve"
+)
+
+// Run serves the ingress on cfg.IngressAddr until ctx is done, then shuts down gracefully: the listener
+// closes, in-flight requests (and the workflow starts they wait on) finish, then Run returns.
+func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+	if err := cfg.RequireIngress(); err != nil {
+		return err
+	}
+	tc, err := connect.Temporal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	store, err := connect.Store(cfg)
+	if err != nil {
+		return err
+	}
+	return httpserve.Serve(ctx, "ingress", cfg.IngressAddr, New(OptionsFrom(cfg), tc, store, logger).Handler(), logger)
+}
+
+// OptionsFrom returns the handler options in cfg.
+func OptionsFrom(cfg config.Config) Options {
+	return Options{
+		TaskQueue:    cfg.TaskQueue,
+		WebhookToken: cfg.SocialDataWebhookToken,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		StartTimeout: cfg.StartTimeout,
+	}
+}

@@ -1,0 +1,100 @@
+// Package ingress owns the pipeline's HTTP edge: the Gin routes, request verification (the SocialData URL
+// token), parsing webhook bodies into typed events, deriving each event's workflow ID and starting its
+// workflow, and the health endpoints. It answers 200 only after Temporal has accepted the start: from then on
+// the event is durable.
+package ingress
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+)
+
+// Options configures the HTTP handler.
+type Options struct {
+	// TaskQueue is where workflows are started.
+	TaskQueue string
+	// WebhookToken is the secret path segment of the SocialData webhook URL.
+	WebhookToken string
+	// MaxBodyBytes caps a request body (413 beyond).
+	MaxBodyBytes int64
+	// StartTimeout bounds the wait for Temporal to accept a start.
+	StartTimeout time.Duration
+}
+
+// Pinger reports whether a dependency is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server holds the ingress's dependencies; its methods are the HTTP handlers.
+type Server struct {
+	opts     Options
+	temporal client.Client
+	store    Pinger
+	logger   *zap.Logger
+	token    tokenChecker
+	now      func() time.Time
+}
+
+// New returns the ingress over a Temporal client and the object store (used for readiness only).
+func New(opts Options, temporal client.Client, store Pinger, logger *zap.Logger) *Server {
+	return &Server{
+		opts:     opts,
+		temporal: temporal,
+		store:    store,
+		logger:   logger,
+		token:    newTokenChecker(opts.WebhookToken),
+		now:      time.Now,
+	}
+}
+
+// Handler returns the Gin engine with every route.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(requestLog(s.logger), recovery(s.logger))
+	r.NoRoute(func(c *gin.Context) { abortJSON(c, http.StatusNotFound, "no such route") })
+	r.NoMethod(func(c *gin.Context) { abortJSON(c, http.StatusMethodNotAllowed, "method not allowed") })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.POST("/webhooks/socialdata/:token", s.socialDataWebhook)
+	return r
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz answers 200 when Temporal and MinIO both answer within a short timeout.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{"temporal": "ok", "storage": "ok"}
+	ready := true
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		s.logger.Warn("readiness check failed", zap.String("dependency", "temporal"), zap.Error(err))
+		checks["temporal"], ready = "unavailable", false
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Warn("readiness check failed", zap.String("dependency", "storage"), zap.Error(err))
+		checks["storage"], ready = "unavailable", false
+	}
+	if !ready {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
+}
+
+// abortJSON ends the request with {"error": msg}.
+func abortJSON(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}

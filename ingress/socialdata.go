@@ -1,0 +1,115 @@
+package ingress
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// socialDataWebhook handles POST /webhooks/socialdata/:token. SocialData signs nothing, so the token in the
+// URL is the secret. SocialData never retries, so every body that passes the token check and parses is
+// either started as a workflow or refused with a 4xx that says why; an event type the pipeline does not
+// process yet is archived, never dropped.
+func (s *Server) socialDataWebhook(c *gin.Context) {
+	if !s.token.matches(c.Param("token")) {
+		abortJSON(c, http.StatusUnauthorized, "unauthorized")
+		return
+	}
+	body, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	hook, err := socialdata.ParseWebhook(body)
+	if err != nil {
+		abortJSON(c, http.StatusBadRequest, "invalid webhook: "+err.Error())
+		return
+	}
+	raw := &workflows.RawEvent{
+		Source:     workflows.SourceSocialData,
+		EventType:  hook.Event,
+		ReceivedAt: s.now().UTC(),
+		Body:       body,
+	}
+
+	switch hook.Event {
+	case socialdata.EventJobFinished:
+		job, err := socialdata.ParseJobFinished(hook.Data)
+		if err != nil {
+			abortJSON(c, http.StatusBadRequest, "invalid job_finished: "+err.Error())
+			return
+		}
+		s.start(c, startRequest{
+			id:       workflows.JobWorkflowID(job.JobID),
+			workflow: workflows.JobWorkflowName,
+			summary:  fmt.Sprintf("SocialData job %d finished: %s", job.JobID, job.Status),
+			attrs: []temporal.SearchAttributeUpdate{
+				workflows.EventTypeKey.ValueSet(hook.Event),
+				workflows.SourceKey.ValueSet(workflows.SourceSocialData),
+				workflows.JobIDKey.ValueSet(strconv.FormatInt(job.JobID, 10)),
+			},
+			input: workflows.JobInput{
+				JobID:        job.JobID,
+				Status:       job.Status,
+				DatafileURL:  job.DatafileURL,
+				ErrorMessage: job.Message,
+				Raw:          raw,
+			},
+		})
+	default:
+		s.startArchive(c, raw)
+	}
+}
+
+// startArchive starts ArchiveEventWorkflow for an event type the pipeline does not process yet. Its ID comes
+// from the body's digest, so a re-delivered body is archived once.
+func (s *Server) startArchive(c *gin.Context, raw *workflows.RawEvent) {
+	sum := sha256.Sum256(raw.Body)
+	s.start(c, startRequest{
+		id:       workflows.ArchiveEventWorkflowID(raw.Source, hex.EncodeToString(sum[:])),
+		workflow: workflows.ArchiveEventWorkflowName,
+		summary:  fmt.Sprintf("Unhandled %s event %q archived", raw.Source, raw.EventType),
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.EventTypeKey.ValueSet(raw.EventType),
+			workflows.SourceKey.ValueSet(raw.Source),
+		},
+		input: *raw,
+	})
+}
+
+// readBody reads the whole body through the size limit. On failure it has already answered.
+func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			abortJSON(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", tooLarge.Limit))
+			return nil, false
+		}
+		abortJSON(c, http.StatusBadRequest, "could not read body")
+		return nil, false
+	}
+	if len(body) == 0 {
+		abortJSON(c, http.StatusBadRequest, "empty body")
+		return nil, false
+	}
+	return body, true
+}
+
+// startRequest is one workflow start.
+type startRequest struct {
+	id       string
+	workflow string
+	summary  string
+	attrs    []temporal.SearchAttributeUpdate
+	input    any
+}

@@ -1,0 +1,145 @@
+// Package config owns the pipeline's configuration: one struct read once from the environment, with every
+// variable documented here and in README.md, and validated so a bad value stops the process at start.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"go.uber.org/zap/zapcore"
+)
+
+// Config is the whole configuration of the ingress and the worker. Each field names its variable; README.md
+// has the same table.
+type Config struct {
+	// TemporalAddress is the Temporal frontend host:port.
+	TemporalAddress string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	// TemporalNamespace is the namespace every run lives in. Its retention is the dedupe window.
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	// TaskQueue is the task queue the worker polls and the ingress starts runs on.
+	TaskQueue string `env:"TASK_QUEUE" envDefault:"socialdata-pipeline"`
+
+	// S3Endpoint is MinIO's host:port (no scheme).
+	S3Endpoint string `env:"S3_ENDPOINT" envDefault:"127.0.0.1:9000"`
+	// S3AccessKey and S3SecretKey are MinIO credentials.
+	S3AccessKey string `env:"S3_ACCESS_KEY,required"`
+	S3SecretKey string `env:"S3_SECRET_KEY,required"`
+	// S3Bucket is the bucket every object is written to.
+	S3Bucket string `env:"S3_BUCKET" envDefault:"socialdata"`
+	// S3UseSSL selects https for S3Endpoint.
+	S3UseSSL bool `env:"S3_USE_SSL" envDefault:"false"`
+
+	// IngressAddr is the ingress HTTP listen address.
+	IngressAddr string `env:"INGRESS_ADDR" envDefault:":8080"`
+	// MaxBodyBytes caps a webhook body; larger bodies get 413. It stays well below Temporal's 2 MB payload
+	// limit because the body travels in workflow input.
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	// StartTimeout bounds how long the ingress waits for Temporal to accept a start before answering 503.
+	StartTimeout time.Duration `env:"START_TIMEOUT" envDefault:"10s"`
+
+	// SocialDataAPIURL is the SocialData API base URL.
+	SocialDataAPIURL string `env:"SOCIALDATA_API_URL" envDefault:"https://api.socialdata.tools"`
+	// SocialDataAPIKey is the bearer key for the SocialData API (the worker uses it to refresh expired
+	// datafile URLs).
+	SocialDataAPIKey string `env:"SOCIALDATA_API_KEY"`
+	// SocialDataWebhookToken is the secret path segment of POST /webhooks/socialdata/:token.
+	SocialDataWebhookToken string `env:"SOCIALDATA_WEBHOOK_TOKEN"`
+	// DatafileAllowedHosts lists the hosts datafiles may be fetched from: "host", "host:port", or "*.suffix".
+	DatafileAllowedHosts []string `env:"DATAFILE_ALLOWED_HOSTS" envDefault:"s3.amazonaws.com,*.s3.amazonaws.com" envSeparator:","`
+
+	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
+	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
+
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// LogFormat is json or console.
+	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
+}
+
+// MinWebhookTokenLen is the shortest accepted SOCIALDATA_WEBHOOK_TOKEN: the token is the only secret of a
+// SocialData webhook URL.
+const MinWebhookTokenLen = 16
+
+// Load reads the configuration from the process environment.
+func Load() (Config, error) {
+	return Parse(nil)
+}
+
+// Parse reads the configuration from environ (KEY=value map), or from the process environment when environ is
+// nil, and validates it.
+func Parse(environ map[string]string) (Config, error) {
+	var cfg Config
+	opts := env.Options{}
+	if environ != nil {
+		opts.Environment = environ
+	}
+	if err := env.ParseWithOptions(&cfg, opts); err != nil {
+		return Config{}, fmt.Errorf("read environment: %w", err)
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	for name, addr := range map[string]string{
+		"TEMPORAL_ADDRESS": c.TemporalAddress,
+		"S3_ENDPOINT":      c.S3Endpoint,
+		"INGRESS_ADDR":     c.IngressAddr,
+	} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want host:port: %w", name, addr, err))
+		}
+	}
+	if c.WorkerHealthAddr != "" {
+		if _, _, err := net.SplitHostPort(c.WorkerHealthAddr); err != nil {
+			errs = append(errs, fmt.Errorf("WORKER_HEALTH_ADDR=%q: want host:port: %w", c.WorkerHealthAddr, err))
+		}
+	}
+	for name, v := range map[string]string{
+		"TEMPORAL_NAMESPACE": c.TemporalNamespace,
+		"TASK_QUEUE":         c.TaskQueue,
+		"S3_BUCKET":          c.S3Bucket,
+	} {
+		if strings.TrimSpace(v) == "" {
+			errs = append(errs, fmt.Errorf("%s must not be empty", name))
+		}
+	}
+	if u, err := url.Parse(c.SocialDataAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("SOCIALDATA_API_URL=%q: want an absolute http(s) URL", c.SocialDataAPIURL))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1536*1024 {
+		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES=%d: want 1024..1572864 (workflow payloads are capped at 2 MB)", c.MaxBodyBytes))
+	}
+	if c.StartTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("START_TIMEOUT=%s: want a positive duration", c.StartTimeout))
+	}
+	if c.SocialDataWebhookToken != "" && len(c.SocialDataWebhookToken) < MinWebhookTokenLen {
+		errs = append(errs, fmt.Errorf("SOCIALDATA_WEBHOOK_TOKEN: want at least %d characters", MinWebhookTokenLen))
+	}
+	if _, err := NewHostAllowlist(c.DatafileAllowedHosts); err != nil {
+		errs = append(errs, fmt.Errorf("DATAFILE_ALLOWED_HOSTS: %w", err))
+	}
+	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: %w", c.LogLevel, err))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "console" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q: want json or console", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// RequireIngress checks what only the ingress needs.
+func (c *Config) RequireIngress() error {
+	if c.SocialDataWebhookToken == "" {
+		return errors.New("SOCIALDATA_WEBHOOK_TOKEN must be set: it is the secret of the SocialData webhook URL")
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+// Package storage owns the pipeline's MinIO (S3) bucket: the client, the object layout (every key the pipeline
+// writes is built by a function in layout.go) and bounded-memory writes.
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// PartSize is the multipart part size for streamed uploads. minio-go buffers one part per upload, so this is
+// the upload's memory bound; 8 MiB parts allow objects up to ~78 GiB (10,000 parts). Without an explicit part
+// size, an upload of unknown length would reserve parts sized for 5 TiB (a 528 MiB buffer).
+const PartSize = 8 << 20
+
+// ErrNotFound is returned when an object does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// Options configures a Store.
+type Options struct {
+	Endpoint  string
+	AccessKey string
+	SecretKey string
+	Bucket    string
+	UseSSL    bool
+}
+
+// Store reads and writes the pipeline's objects in one bucket.
+type Store struct {
+	client *minio.Client
+	bucket string
+}
+
+// New returns a Store for the bucket described by opts. It does not contact the server.
+func New(opts Options) (*Store, error) {
+	client, err := minio.New(opts.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, ""),
+		Secure: opts.UseSSL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create minio client: %w", err)
+	}
+	return &Store{client: client, bucket: opts.Bucket}, nil
+}
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// Client returns the underlying minio client, for tests and tools that inspect the bucket.
+func (s *Store) Client() *minio.Client { return s.client }
+
+// Ping checks that the server answers and the bucket exists.
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("check bucket %q: %w", s.bucket, err)
+	}
+	if !ok {
+		return fmt.Errorf("bucket %q does not exist", s.bucket)
+	}
+	return nil
+}
+
+// EnsureBucket creates the bucket if it does not exist yet.
+func (s *Store) EnsureBucket(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("check bucket %q: %w", s.bucket, err)
+	}
+	if ok {
+		return nil
+	}
+	if err := s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{}); err != nil {
+		if minio.ToErrorResponse(err).Code == "BucketAlreadyOwnedByYou" {
+			return nil
+		}
+		return fmt.Errorf("create bucket %q: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// PutBytes writes data under key.
+func (s *Store) PutBytes(ctx context.Context, key string, data []byte, contentType string) error {
+	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: contentType})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// PutJSON writes v as indented JSON under key.
+func (s *Store) PutJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return s.PutBytes(ctx, key, data, "application/json")
+}
+
+// PutStream streams r under key. size is the length if known, or -1. Memory stays bounded by PartSize. The
+// object becomes visible only when the upload completes, so a failed upload never leaves a partial object.
+func (s *Store) PutStream(ctx context.Context, key string, r io.Reader, size int64, contentType string) (int64, error) {
+	info, err := s.client.PutObject(ctx, s.bucket, key, r, size, minio.PutObjectOptions{
+		ContentType: contentType,
+		PartSize:    PartSize,
+		// One part in flight: parallel part uploads would multiply the buffer per upload.
+		NumThreads: 1,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("put %s: %w", key, err)
+	}
+	return info.Size, nil
+}
+
+// Get returns the object under key. It returns ErrNotFound when there is none.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer obj.Close()
+	data, err := io.ReadAll(obj)
+	if err != nil {
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			return nil, fmt.Errorf("get %s: %w", key, ErrNotFound)
+		}
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// GetJSON decodes the JSON object under key into v.
+func (s *Store) GetJSON(ctx context.Context, key string, v any) error {
+	data, err := s.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}
+
+// List returns the keys under prefix, recursively, in lexical order.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys, nil
+}

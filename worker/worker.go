@@ -1,0 +1,83 @@
+// Package worker owns the worker process: it connects to Temporal and MinIO, registers the search attributes
+// the pipeline sets on its runs, registers every workflow and activity under its contract name, polls the task
+// queue, serves a health endpoint, and stops gracefully.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/socialhook/pipeline/activities"
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/connect"
+	"github.com/socialhook/pipeline/internal/httpserve"
+	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/storage"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// New builds a worker for cfg over an existing client and store: every workflow and activity registered,
+// not yet started.
+func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Worker, error) {
+	allowlist, err := config.NewHostAllowlist(cfg.DatafileAllowedHosts)
+	if err != nil {
+		return nil, fmt.Errorf("datafile allowlist: %w", err)
+	}
+	var sd *socialdata.Client
+	if cfg.SocialDataAPIKey != "" {
+		sd = socialdata.NewClient(cfg.SocialDataAPIURL, cfg.SocialDataAPIKey, nil)
+	}
+	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{})
+	workflows.Register(w)
+	activities.New(store, sd, allowlist).Register(w)
+	return w, nil
+}
+
+// Run runs the worker until ctx is done, then stops it, letting running activities finish their attempt.
+func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+	c, err := connect.Temporal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	store, err := connect.Store(cfg)
+	if err != nil {
+		return err
+	}
+	if err := store.Ping(ctx); err != nil {
+		return fmt.Errorf("object store: %w", err)
+	}
+	if err := EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	w, err := New(cfg, c, store)
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	logger.Info("worker started", zap.String("task_queue", cfg.TaskQueue), zap.String("namespace", cfg.TemporalNamespace))
+
+	if cfg.WorkerHealthAddr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	return httpserve.Serve(ctx, "worker-health", cfg.WorkerHealthAddr, healthHandler(), logger)
+}
+
+// healthHandler answers GET /healthz while the worker runs.
+func healthHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	return mux
+}

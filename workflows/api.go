@@ -1,0 +1,182 @@
+// Package workflows owns the pipeline's Temporal workflows and their contract: the task queue, the registered
+// workflow and activity names, the workflow-ID functions that make duplicate deliveries idempotent, the search
+// attributes, and the payload types that cross the ingress → Temporal → worker boundary.
+//
+// Everything another process needs in order to start, find or dedupe a run lives in this file, so the ingress,
+// the worker, the poller and operators computing IDs by hand all agree.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// DefaultTaskQueue is the task queue the worker polls and the ingress starts workflows on, unless TASK_QUEUE
+// overrides it.
+const DefaultTaskQueue = "socialdata-pipeline"
+
+// Registered workflow names. They are stable strings, independent of Go function names, so a rename in code
+// can never break a running execution.
+const (
+	// JobWorkflowName processes one SocialData async job: archive its webhook, fetch its datafile.
+	JobWorkflowName = "JobWorkflow"
+	// ArchiveEventWorkflowName archives a webhook body the pipeline does not handle yet, so nothing is dropped.
+	ArchiveEventWorkflowName = "ArchiveEventWorkflow"
+)
+
+// Registered activity names.
+const (
+	ArchiveRawActivityName       = "ArchiveRaw"
+	FetchDatafileActivityName    = "FetchDatafile"
+	RefreshJobActivityName       = "RefreshJob"
+	WriteJobManifestActivityName = "WriteJobManifest"
+)
+
+// Sources name where a webhook came from; they appear in raw-archive object keys.
+const (
+	SourceSocialData = "socialdata"
+)
+
+// Event types as the providers name them. They are the values of the EventType search attribute.
+const (
+	EventJobFinished = "job_finished"
+)
+
+// SocialData job statuses (GET /jobs/{id} and the job_finished webhook).
+const (
+	JobStatusPending    = "pending"
+	JobStatusProcessing = "processing"
+	JobStatusSuccess    = "success"
+	JobStatusError      = "error"
+)
+
+// Search attributes set on every run so the Temporal UI and `temporal workflow list --query` can filter.
+// The worker registers them on the namespace at start (see worker.EnsureSearchAttributes).
+var (
+	// EventTypeKey holds the provider's event type, e.g. "job_finished".
+	EventTypeKey = temporal.NewSearchAttributeKeyKeyword("EventType")
+	// JobIDKey holds the SocialData job id of job runs.
+	JobIDKey = temporal.NewSearchAttributeKeyKeyword("JobId")
+	// SourceKey holds the webhook source, e.g. "socialdata".
+	SourceKey = temporal.NewSearchAttributeKeyKeyword("Source")
+)
+
+// SearchAttributeKeys lists every custom search attribute the pipeline uses, for registration.
+func SearchAttributeKeys() []temporal.SearchAttributeKey {
+	return []temporal.SearchAttributeKey{EventTypeKey, JobIDKey, SourceKey}
+}
+
+// ErrInvalidJobID is returned for a job id that is not a positive integer.
+var ErrInvalidJobID = errors.New("job id must be a positive integer")
+
+// JobWorkflowID returns the workflow ID of SocialData job jobID: "socialdata-job-<job_id>". The webhook, a
+// manual registration and the poller all derive the same ID, so a job is processed once however it arrives.
+func JobWorkflowID(jobID int64) string {
+	return "socialdata-job-" + strconv.FormatInt(jobID, 10)
+}
+
+// ArchiveEventWorkflowID returns the workflow ID for archiving an unhandled webhook body from source, keyed by
+// the body's sha256 (hex) so re-deliveries of the same body are archived once:
+// "<source>-unhandled-<first 32 hex chars of sha256>".
+func ArchiveEventWorkflowID(source, bodySHA256Hex string) string {
+	if len(bodySHA256Hex) > 32 {
+		bodySHA256Hex = bodySHA256Hex[:32]
+	}
+	return fmt.Sprintf("%s-unhandled-%s", source, bodySHA256Hex)
+}
+
+// RawEvent is a webhook body exactly as received, with where and when it arrived. It travels in workflow input
+// only because the ingress caps bodies well below Temporal's payload limit (see config MAX_BODY_BYTES).
+type RawEvent struct {
+	Source     string    `json:"source"`
+	EventType  string    `json:"event_type"`
+	ReceivedAt time.Time `json:"received_at"`
+	Body       []byte    `json:"body"`
+}
+
+// JobInput starts JobWorkflow. It carries the parsed job and the raw webhook that announced it.
+type JobInput struct {
+	JobID int64 `json:"job_id"`
+	// Status is the job's status as last reported: success or error (terminal statuses only).
+	Status string `json:"status"`
+	// DatafileURL is result.datafile_url of a successful job; it may expire.
+	DatafileURL string `json:"datafile_url,omitempty"`
+	// ErrorMessage is the provider's message for a failed job.
+	ErrorMessage string `json:"error_message,omitempty"`
+	// Raw is the webhook as received; nil when the run was started without a webhook.
+	Raw *RawEvent `json:"raw,omitempty"`
+}
+
+// JobResult is JobWorkflow's result, shown in the Temporal UI. It holds keys and digests, never data.
+type JobResult struct {
+	JobID        int64  `json:"job_id"`
+	Status       string `json:"status"`
+	ErrorMessage string `json:"error_message,omitempty"`
+	RawKey       string `json:"raw_key,omitempty"`
+	ManifestKey  string `json:"manifest_key"`
+	DatafileKey  string `json:"datafile_key,omitempty"`
+	Size         int64  `json:"size,omitempty"`
+	SHA256       string `json:"sha256,omitempty"`
+}
+
+// ArchiveRawInput asks the ArchiveRaw activity to store a raw event under the workflow's ID.
+type ArchiveRawInput struct {
+	WorkflowID string   `json:"workflow_id"`
+	Event      RawEvent `json:"event"`
+}
+
+// FetchDatafileInput asks FetchDatafile to stream url into MinIO under datafiles/<job_id>/.
+type FetchDatafileInput struct {
+	JobID int64  `json:"job_id"`
+	URL   string `json:"url"`
+}
+
+// Datafile describes a datafile stored in MinIO.
+type Datafile struct {
+	Key         string    `json:"key"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"content_type"`
+	SourceURL   string    `json:"source_url"`
+	FetchedAt   time.Time `json:"fetched_at"`
+}
+
+// JobStatus is a job's state as GET /jobs/{id} reports it.
+type JobStatus struct {
+	JobID       int64  `json:"job_id"`
+	Status      string `json:"status"`
+	DatafileURL string `json:"datafile_url,omitempty"`
+	Message     string `json:"message,omitempty"`
+}
+
+// JobManifest is written to datafiles/<job_id>/manifest.json once a job run has an outcome: the datafile's
+// size, digest, content type and source (without query secrets) on success, the reason otherwise.
+type JobManifest struct {
+	JobID        int64     `json:"job_id"`
+	Status       string    `json:"status"`
+	ErrorMessage string    `json:"error_message,omitempty"`
+	Datafile     *Datafile `json:"datafile,omitempty"`
+	WorkflowID   string    `json:"workflow_id"`
+	RecordedAt   time.Time `json:"recorded_at"`
+}
+
+// Manifest statuses beyond the provider's own success/error.
+const (
+	// ManifestFetchFailed records a successful job whose datafile could not be fetched (non-retryable reason).
+	ManifestFetchFailed = "fetch_failed"
+)
+
+// Error types of non-retryable application errors raised by activities. Workflows match on them.
+const (
+	ErrTypeHostNotAllowed = "DatafileHostNotAllowed"
+	ErrTypeURLExpired     = "DatafileURLExpired"
+	ErrTypeDatafileClient = "DatafileClientError"
+	ErrTypeInvalidInput   = "InvalidInput"
+	ErrTypeJobAPI         = "SocialDataJobAPIError"
+	// ErrTypeFetchFailed fails a JobWorkflow whose datafile fetch ran out of retries.
+	ErrTypeFetchFailed = "DatafileFetchFailed"
+)

@@ -1,0 +1,32 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// ArchiveEventWorkflow stores a webhook body the pipeline does not process yet (an event type it does not
+// know), so that nothing the ingress answered 200 to is ever dropped. It returns the object key.
+func ArchiveEventWorkflow(ctx workflow.Context, event RawEvent) (string, error) {
+	if event.Source == "" || len(event.Body) == 0 {
+		return "", temporal.NewNonRetryableApplicationError("archive needs a source and a body", ErrTypeInvalidInput, nil)
+	}
+	var key string
+	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
+	in := ArchiveRawInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Event: event}
+	if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName, in).Get(ctx, &key); err != nil {
+		return "", fmt.Errorf("archive raw event: %w", err)
+	}
+	workflow.GetLogger(ctx).Info("unhandled event archived", "EventType", event.EventType, "key", key)
+	return key, nil
+}
+
+// Register registers every workflow on r under its contract name.
+func Register(r interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+}) {
+	r.RegisterWorkflowWithOptions(JobWorkflow, workflow.RegisterOptions{Name: JobWorkflowName})
+	r.RegisterWorkflowWithOptions(ArchiveEventWorkflow, workflow.RegisterOptions{Name: ArchiveEventWorkflowName})
+}

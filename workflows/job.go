@@ -1,0 +1,136 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// JobWorkflow processes one finished SocialData job, exactly once per job id (its workflow ID is
+// JobWorkflowID). It archives the webhook that announced the job, then:
+//   - status "error": records the provider's message in the job manifest and completes;
+//   - status "success": streams the datafile into MinIO and records size, sha256 and source in the manifest.
+//     An expired (403) datafile URL is replaced once by a fresh one from GET /jobs/{id}.
+//
+// A datafile that cannot be fetched for a non-retryable reason (host not allowed, 4xx) is recorded in the
+// manifest as "fetch_failed" and the run fails with that reason, so it stands out in the Temporal UI.
+func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
+	if err := in.validate(); err != nil {
+		return JobResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+	}
+	logger := workflow.GetLogger(ctx)
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	result := JobResult{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage}
+
+	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
+	if in.Raw != nil {
+		if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName,
+			ArchiveRawInput{WorkflowID: wfID, Event: *in.Raw}).Get(ctx, &result.RawKey); err != nil {
+			return result, fmt.Errorf("archive raw webhook: %w", err)
+		}
+	}
+
+	manifest := JobManifest{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage, WorkflowID: wfID}
+	var fetchErr error
+	if in.Status == JobStatusSuccess {
+		manifest.Datafile, manifest.Status, manifest.ErrorMessage, fetchErr = fetchWithRefresh(ctx, in.JobID, in.DatafileURL)
+		result.Status, result.ErrorMessage = manifest.Status, manifest.ErrorMessage
+		if manifest.Datafile != nil {
+			result.DatafileKey, result.Size, result.SHA256 = manifest.Datafile.Key, manifest.Datafile.Size, manifest.Datafile.SHA256
+		}
+	}
+	manifest.RecordedAt = workflow.Now(ctx).UTC()
+	if err := workflow.ExecuteActivity(storeCtx, WriteJobManifestActivityName, manifest).Get(ctx, &result.ManifestKey); err != nil {
+		return result, fmt.Errorf("write job manifest: %w", err)
+	}
+	if fetchErr != nil {
+		return result, fetchErr
+	}
+	logger.Info("job processed", "JobId", in.JobID, "Status", result.Status)
+	return result, nil
+}
+
+// fetchWithRefresh fetches the datafile, replacing an expired URL once with a fresh one from the API. It
+// returns the datafile, the status to record and its message, and a non-nil error when the run must fail.
+func fetchWithRefresh(ctx workflow.Context, jobID int64, url string) (*Datafile, string, string, error) {
+	df, err := fetchDatafile(ctx, jobID, url)
+	if err == nil {
+		return df, JobStatusSuccess, "", nil
+	}
+	if errorType(err) == ErrTypeURLExpired {
+		workflow.GetLogger(ctx).Info("datafile URL expired, refreshing job", "JobId", jobID)
+		var fresh JobStatus
+		apiCtx := workflow.WithActivityOptions(ctx, apiOptions)
+		if rerr := workflow.ExecuteActivity(apiCtx, RefreshJobActivityName, jobID).Get(ctx, &fresh); rerr != nil {
+			err = fmt.Errorf("%w; refreshing the job failed: %w", err, rerr)
+		} else {
+			switch {
+			case fresh.Status == JobStatusError:
+				return nil, JobStatusError, fresh.Message, nil
+			case fresh.Status == JobStatusSuccess && fresh.DatafileURL != "":
+				if df, err = fetchDatafile(ctx, jobID, fresh.DatafileURL); err == nil {
+					return df, JobStatusSuccess, "", nil
+				}
+			default:
+				err = fmt.Errorf("%w; refreshed job has status %q and no datafile URL", err, fresh.Status)
+			}
+		}
+	}
+	reason, typ := failureMessage(err), errorType(err)
+	switch typ {
+	case ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient, ErrTypeInvalidInput, ErrTypeJobAPI:
+	default:
+		typ = ErrTypeFetchFailed
+	}
+	return nil, ManifestFetchFailed, reason,
+		temporal.NewNonRetryableApplicationError("datafile not fetched: "+reason, typ, nil)
+}
+
+func fetchDatafile(ctx workflow.Context, jobID int64, url string) (*Datafile, error) {
+	var df Datafile
+	fetchCtx := workflow.WithActivityOptions(ctx, fetchOptions)
+	if err := workflow.ExecuteActivity(fetchCtx, FetchDatafileActivityName,
+		FetchDatafileInput{JobID: jobID, URL: url}).Get(ctx, &df); err != nil {
+		return nil, err
+	}
+	return &df, nil
+}
+
+// errorType returns the application error type inside err, or "".
+func errorType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
+}
+
+// failureMessage returns the innermost application error's message (the human-readable reason), or err's text.
+func failureMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
+func (in JobInput) validate() error {
+	if in.JobID <= 0 {
+		return ErrInvalidJobID
+	}
+	switch in.Status {
+	case JobStatusSuccess:
+		if in.DatafileURL == "" {
+			return errors.New("a successful job needs a datafile URL")
+		}
+	case JobStatusError:
+	default:
+		return fmt.Errorf("job status %q is not terminal (want success or error)", in.Status)
+	}
+	if in.Raw != nil && len(in.Raw.Body) == 0 {
+		return errors.New("raw event has no body")
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Activity options, one set per kind of side effect. Each retry policy is explicit.
+
+// storageOptions cover small MinIO writes. Storage outages are waited out: attempts are unlimited, the backoff
+// is capped at a minute, and the pending activity with its last failure shows in the UI meanwhile.
+var storageOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		MaximumAttempts:        0,
+		NonRetryableErrorTypes: []string{ErrTypeInvalidInput},
+	},
+}
+
+// fetchOptions cover a datafile download. The copy heartbeats every few seconds, so a dead worker is noticed
+// after HeartbeatTimeout, not after the long StartToCloseTimeout. Attempts are bounded: the URL expires.
+var fetchOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 2 * time.Hour,
+	HeartbeatTimeout:    30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+		MaximumAttempts:    8,
+		NonRetryableErrorTypes: []string{
+			ErrTypeInvalidInput, ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient,
+		},
+	},
+}
+
+// apiOptions cover one SocialData API read. 429 and 5xx are retried with backoff; 402/403/404 are not.
+var apiOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        2 * time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		MaximumAttempts:        10,
+		NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeJobAPI},
+	},
+}
