@@ -1,0 +1,190 @@
+// Package testenv owns the integration-test harness: a real Temporal dev server (in memory) and a real MinIO
+// server started from the pinned binaries, the real worker and the real ingress handler over them, and the
+// fake SocialData API. Nothing of Temporal or MinIO is faked. Tests build with -tags integration.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/socialhook/pipeline/ingress"
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/connect"
+	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/logging"
+	"github.com/socialhook/pipeline/internal/storage"
+	"github.com/socialhook/pipeline/worker"
+)
+
+// WebhookToken is the harness's SOCIALDATA_WEBHOOK_TOKEN.
+const WebhookToken = "test-webhook-token-0123456789"
+
+// APIKey is the harness's SOCIALDATA_API_KEY, required by the fake API.
+const APIKey = "test-api-key"
+
+// Stack is a running pipeline over real servers.
+type Stack struct {
+	Config   config.Config
+	Client   client.Client
+	Store    *storage.Store
+	Logger   *zap.Logger
+	Temporal *devstack.Temporal
+	MinIO    *devstack.MinIO
+	// Fake is the SocialData API, whose host is in DATAFILE_ALLOWED_HOSTS.
+	Fake    *fakesocialdata.Server
+	FakeURL string
+	// Ingress serves the real ingress handler; WebhookURL is its SocialData webhook URL with the right token.
+	Ingress    *httptest.Server
+	WebhookURL string
+
+	worker  sdkworker.Worker
+	fakeSrv *httptest.Server
+	dataDir string
+}
+
+// Options tune the stack.
+type Options struct {
+	// Env overrides configuration variables.
+	Env map[string]string
+	// NoWorker skips the in-process worker (a test runs its own, e.g. as a separate process).
+	NoWorker bool
+}
+
+// Start starts everything and returns when all of it is ready. Close stops it.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	s := &Stack{}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.Logger, err = logging.New(envOr("TEST_LOG_LEVEL", "warn"), "console"); err != nil {
+		return nil, err
+	}
+	if s.dataDir, err = os.MkdirTemp("", "pipeline-it-"); err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	logFile, err := os.Create(filepath.Join(s.dataDir, "servers.log"))
+	if err != nil {
+		return nil, fmt.Errorf("server log: %w", err)
+	}
+	if s.Temporal, err = devstack.StartTemporal(ctx, devstack.TemporalOptions{
+		Output: logFile, Logger: logging.Temporal(s.Logger),
+	}); err != nil {
+		return nil, err
+	}
+	if s.MinIO, err = devstack.StartMinIO(ctx, devstack.MinIOOptions{
+		DataDir: filepath.Join(s.dataDir, "minio"), User: "testadmin", Password: "testadmin-secret", Output: logFile,
+	}); err != nil {
+		return nil, err
+	}
+
+	s.Fake = fakesocialdata.New(APIKey)
+	s.fakeSrv = httptest.NewServer(s.Fake)
+	s.FakeURL = s.fakeSrv.URL
+	s.Fake.SetBaseURL(s.FakeURL)
+	fakeHost := strings.TrimPrefix(s.FakeURL, "http://")
+
+	env := map[string]string{
+		"TEMPORAL_ADDRESS":         s.Temporal.HostPort,
+		"S3_ENDPOINT":              s.MinIO.Endpoint,
+		"S3_ACCESS_KEY":            "testadmin",
+		"S3_SECRET_KEY":            "testadmin-secret",
+		"S3_BUCKET":                "pipeline-test",
+		"SOCIALDATA_API_URL":       s.FakeURL,
+		"SOCIALDATA_API_KEY":       APIKey,
+		"SOCIALDATA_WEBHOOK_TOKEN": WebhookToken,
+		"DATAFILE_ALLOWED_HOSTS":   fakeHost,
+		"WORKER_HEALTH_ADDR":       "",
+	}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	if s.Config, err = config.Parse(env); err != nil {
+		return nil, err
+	}
+	s.Client = s.Temporal.Client()
+	if s.Store, err = connect.Store(s.Config); err != nil {
+		return nil, err
+	}
+	if err = s.Store.EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	if err = worker.EnsureSearchAttributes(ctx, s.Client, s.Config.TemporalNamespace); err != nil {
+		return nil, err
+	}
+	if !opts.NoWorker {
+		if s.worker, err = worker.New(s.Config, s.Client, s.Store); err != nil {
+			return nil, err
+		}
+		if err = s.worker.Start(); err != nil {
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+	}
+	s.Ingress = httptest.NewServer(ingress.New(ingress.OptionsFrom(s.Config), s.Client, s.Store, s.Logger).Handler())
+	s.WebhookURL = s.Ingress.URL + "/webhooks/socialdata/" + url.PathEscape(WebhookToken)
+	return s, nil
+}
+
+// Env returns the stack's configuration as environment variables, for processes a test starts itself.
+func (s *Stack) Env() []string {
+	c := s.Config
+	return []string{
+		"TEMPORAL_ADDRESS=" + c.TemporalAddress,
+		"TEMPORAL_NAMESPACE=" + c.TemporalNamespace,
+		"TASK_QUEUE=" + c.TaskQueue,
+		"S3_ENDPOINT=" + c.S3Endpoint,
+		"S3_ACCESS_KEY=" + c.S3AccessKey,
+		"S3_SECRET_KEY=" + c.S3SecretKey,
+		"S3_BUCKET=" + c.S3Bucket,
+		"SOCIALDATA_API_URL=" + c.SocialDataAPIURL,
+		"SOCIALDATA_API_KEY=" + c.SocialDataAPIKey,
+		"DATAFILE_ALLOWED_HOSTS=" + strings.Join(c.DatafileAllowedHosts, ","),
+		"WORKER_HEALTH_ADDR=",
+		"LOG_LEVEL=warn",
+	}
+}
+
+// Close stops everything Start started, in reverse order.
+func (s *Stack) Close() {
+	if s.Ingress != nil {
+		s.Ingress.Close()
+	}
+	if s.worker != nil {
+		s.worker.Stop()
+	}
+	if s.fakeSrv != nil {
+		s.fakeSrv.Close()
+	}
+	if s.MinIO != nil {
+		_ = s.MinIO.Stop()
+	}
+	if s.Temporal != nil {
+		_ = s.Temporal.Stop()
+	}
+	if s.dataDir != "" {
+		_ = os.RemoveAll(s.dataDir)
+	}
+}
+
+// HTTPClient is a client for talking to the stack's servers.
+var HTTPClient = &http.Client{Timeout: 30 * time.Second}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
