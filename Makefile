@@ -24,14 +24,17 @@ run: tools
 tools:
 	@bash scripts/install-tools.sh
 
-## test: every test: vet, unit tests, and end-to-end tests against a real dev server and MinIO
+## test: every test: gofmt, vet, unit and workflow tests, and end-to-end tests on a real dev server and MinIO
 test: tools lint
+	go test $(GO_TEST_FLAGS) -race -tags integration -timeout 20m ./...
+
+## test-unit: the tests that need no servers (no integration tag)
+test-unit:
 	go test $(GO_TEST_FLAGS) -race ./...
-	go test $(GO_TEST_FLAGS) -tags integration -timeout 20m ./...
 
 ## lint: go vet and formatting
 lint:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
 	go vet -tags integration ./...
 
@@ -45,7 +48,7 @@ compose-config:
 
 ## bench-datafile: stream a 1 GiB datafile through FetchDatafile and print MB/s and the worker's peak RSS
 bench-datafile: tools
-	go test -tags integration -run '^$$' -bench BenchmarkFetchDatafile -benchtime 1x -timeout 20m ./activities/
+	go test -tags integration -run '^$$' -bench BenchmarkFetchDatafile -benchtime 1x -timeout 20m ./e2e/
 
 ## clean-data: delete the local stack's data (Temporal history, MinIO objects, logs)
 clean-data:

@@ -81,7 +81,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := store.EnsureBucket(ctx); err != nil {
+	if err := devstack.EnsureBucket(ctx, store); err != nil {
 		return err
 	}
 
@@ -97,7 +97,11 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err := waitReady(ctx, workerDone, "http://"+cfg.WorkerHealthAddr+"/healthz"); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	g.Go(func() error { err := ingress.Run(ingressCtx, cfg, logger.Named("ingress")); ingressDone <- err; return err })
+	g.Go(func() error {
+		err := ingress.Run(ingressCtx, cfg, logger.Named("ingress"))
+		ingressDone <- err
+		return err
+	})
 	ingressURL := "http://" + loopback(cfg.IngressAddr)
 	if err := waitReady(ctx, ingressDone, ingressURL+"/readyz"); err != nil {
 		return fmt.Errorf("ingress: %w", err)

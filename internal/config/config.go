@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -27,8 +29,8 @@ type Config struct {
 	// S3Endpoint is MinIO's host:port (no scheme).
 	S3Endpoint string `env:"S3_ENDPOINT" envDefault:"127.0.0.1:9000"`
 	// S3AccessKey and S3SecretKey are MinIO credentials.
-	S3AccessKey string `env:"S3_ACCESS_KEY,required"`
-	S3SecretKey string `env:"S3_SECRET_KEY,required"`
+	S3AccessKey string `env:"S3_ACCESS_KEY,required,notEmpty"`
+	S3SecretKey string `env:"S3_SECRET_KEY,required,notEmpty"`
 	// S3Bucket is the bucket every object is written to.
 	S3Bucket string `env:"S3_BUCKET" envDefault:"socialdata"`
 	// S3UseSSL selects https for S3Endpoint.
@@ -50,7 +52,8 @@ type Config struct {
 	// SocialDataWebhookToken is the secret path segment of POST /webhooks/socialdata/:token.
 	SocialDataWebhookToken string `env:"SOCIALDATA_WEBHOOK_TOKEN"`
 	// DatafileAllowedHosts lists the hosts datafiles may be fetched from: "host", "host:port", or "*.suffix".
-	DatafileAllowedHosts []string `env:"DATAFILE_ALLOWED_HOSTS" envDefault:"s3.amazonaws.com,*.s3.amazonaws.com" envSeparator:","`
+	// Unset means DefaultDatafileAllowedHosts; set but empty allows no host at all.
+	DatafileAllowedHosts []string `env:"DATAFILE_ALLOWED_HOSTS" envSeparator:","`
 
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
@@ -60,6 +63,10 @@ type Config struct {
 	// LogFormat is json or console.
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 }
+
+// DefaultDatafileAllowedHosts are S3's path-style and virtual-hosted-style hosts, where SocialData's datafile
+// URLs point.
+var DefaultDatafileAllowedHosts = []string{"s3.amazonaws.com", "*.s3.amazonaws.com"}
 
 // MinWebhookTokenLen is the shortest accepted SOCIALDATA_WEBHOOK_TOKEN: the token is the only secret of a
 // SocialData webhook URL.
@@ -75,11 +82,16 @@ func Load() (Config, error) {
 func Parse(environ map[string]string) (Config, error) {
 	var cfg Config
 	opts := env.Options{}
+	lookup := os.LookupEnv
 	if environ != nil {
 		opts.Environment = environ
+		lookup = func(k string) (string, bool) { v, ok := environ[k]; return v, ok }
 	}
 	if err := env.ParseWithOptions(&cfg, opts); err != nil {
-		return Config{}, fmt.Errorf("read environment: %w", err)
+		return Config{}, fmt.Errorf("read environment: %w", namedParseErrors(err))
+	}
+	if _, set := lookup("DATAFILE_ALLOWED_HOSTS"); !set {
+		cfg.DatafileAllowedHosts = DefaultDatafileAllowedHosts
 	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
@@ -121,7 +133,7 @@ func (c *Config) validate() error {
 	if c.StartTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("START_TIMEOUT=%s: want a positive duration", c.StartTimeout))
 	}
-	if c.SocialDataWebhookToken != "" && len(c.SocialDataWebhookToken) < MinWebhookTokenLen {
+	if c.SocialDataWebhookToken != "" && len(strings.TrimSpace(c.SocialDataWebhookToken)) < MinWebhookTokenLen {
 		errs = append(errs, fmt.Errorf("SOCIALDATA_WEBHOOK_TOKEN: want at least %d characters", MinWebhookTokenLen))
 	}
 	if _, err := NewHostAllowlist(c.DatafileAllowedHosts); err != nil {
@@ -132,6 +144,26 @@ func (c *Config) validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q: want json or console", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// namedParseErrors rewrites the env library's parse errors, which name Go fields, to name the variables.
+func namedParseErrors(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	errs := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := reflect.TypeOf(Config{}).FieldByName(pe.Name); ok {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				e = fmt.Errorf("%s: %w", name, pe.Err)
+			}
+		}
+		errs = append(errs, e)
 	}
 	return errors.Join(errs...)
 }

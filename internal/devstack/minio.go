@@ -134,3 +134,28 @@ func WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 		}
 	}
 }
+
+// BucketEnsurer creates a bucket if it is missing (storage.Store does).
+type BucketEnsurer interface {
+	EnsureBucket(ctx context.Context) error
+}
+
+// EnsureBucket creates the store's bucket, retrying for up to 30 s: MinIO answers its readiness probe a moment
+// before its object layer accepts requests ("Server not initialized yet").
+func EnsureBucket(ctx context.Context, store BucketEnsurer) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ticker := time.NewTicker(200 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		err := store.EnsureBucket(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("create bucket: %w", err)
+		case <-ticker.C:
+		}
+	}
+}

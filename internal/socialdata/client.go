@@ -95,6 +95,6 @@ func RedactURL(raw string) string {
 	if err != nil {
 		return "(unparseable url)"
 	}
-	u.RawQuery, u.Fragment, u.User = "", "", nil
+	u.RawQuery, u.Fragment, u.User, u.ForceQuery = "", "", nil, false
 	return u.String()
 }

@@ -119,7 +119,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Store, err = connect.Store(s.Config); err != nil {
 		return nil, err
 	}
-	if err = s.Store.EnsureBucket(ctx); err != nil {
+	if err = devstack.EnsureBucket(ctx, s.Store); err != nil {
 		return nil, err
 	}
 	if err = worker.EnsureSearchAttributes(ctx, s.Client, s.Config.TemporalNamespace); err != nil {

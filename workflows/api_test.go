@@ -1,0 +1,106 @@
+package workflows_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialhook/pipeline/workflows"
+)
+
+func TestJobWorkflowID(t *testing.T) {
+	tests := []struct {
+		name  string
+		jobID int64
+		want  string
+	}{
+		{"documented example", 42, "socialdata-job-42"},
+		{"one", 1, "socialdata-job-1"},
+		{"beyond 32 bits", 4294967297, "socialdata-job-4294967297"},
+		{"beyond float64 precision", 9007199254740993, "socialdata-job-9007199254740993"},
+		{"largest int64", math.MaxInt64, "socialdata-job-9223372036854775807"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, workflows.JobWorkflowID(tc.jobID))
+		})
+	}
+}
+
+func TestJobWorkflowIDIsDistinctPerJob(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b int64
+	}{
+		{"adjacent", 42, 43},
+		{"prefix digits", 4, 42},
+		{"large adjacent", math.MaxInt64 - 1, math.MaxInt64},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NotEqual(t, workflows.JobWorkflowID(tc.a), workflows.JobWorkflowID(tc.b))
+		})
+	}
+}
+
+func TestArchiveEventWorkflowID(t *testing.T) {
+	sum := sha256.Sum256([]byte(`{"event":"new_tweet"}`))
+	full := hex.EncodeToString(sum[:])
+	tests := []struct {
+		name   string
+		source string
+		hash   string
+		want   string
+	}{
+		{"full sha256 truncated to 32 hex chars", "socialdata", full, "socialdata-unhandled-" + full[:32]},
+		{"exactly 32 chars kept", "socialdata", strings.Repeat("a", 32), "socialdata-unhandled-" + strings.Repeat("a", 32)},
+		{"33 chars truncated", "socialdata", strings.Repeat("b", 32) + "c", "socialdata-unhandled-" + strings.Repeat("b", 32)},
+		{"shorter hash kept whole", "socialdata", "abc123", "socialdata-unhandled-abc123"},
+		{"empty hash", "socialdata", "", "socialdata-unhandled-"},
+		{"other source", "other", full, "other-unhandled-" + full[:32]},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := workflows.ArchiveEventWorkflowID(tc.source, tc.hash)
+			require.Equal(t, tc.want, got)
+			require.LessOrEqual(t, len(got), len(tc.source)+len("-unhandled-")+32)
+		})
+	}
+}
+
+func TestArchiveEventWorkflowIDDedupes(t *testing.T) {
+	tests := []struct {
+		name     string
+		a, b     []byte
+		wantSame bool
+	}{
+		{"same body, same id", []byte(`{"event":"x"}`), []byte(`{"event":"x"}`), true},
+		{"different body, different id", []byte(`{"event":"x"}`), []byte(`{"event":"y"}`), false},
+		{"whitespace differs, different id", []byte(`{"event":"x"}`), []byte(`{"event": "x"}`), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ha, hb := sha256.Sum256(tc.a), sha256.Sum256(tc.b)
+			ida := workflows.ArchiveEventWorkflowID(workflows.SourceSocialData, hex.EncodeToString(ha[:]))
+			idb := workflows.ArchiveEventWorkflowID(workflows.SourceSocialData, hex.EncodeToString(hb[:]))
+			if tc.wantSame {
+				require.Equal(t, ida, idb)
+			} else {
+				require.NotEqual(t, ida, idb)
+			}
+		})
+	}
+}
+
+func TestSearchAttributeKeys(t *testing.T) {
+	keys := workflows.SearchAttributeKeys()
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		names = append(names, k.GetName())
+	}
+	require.ElementsMatch(t, []string{"EventType", "JobId", "Source"}, names)
+}
