@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -32,7 +33,11 @@ func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Wo
 	if cfg.SocialDataAPIKey != "" {
 		sd = socialdata.NewClient(cfg.SocialDataAPIURL, cfg.SocialDataAPIKey, nil)
 	}
-	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{
+		// On stop, running activities get this long to finish their attempt before being cancelled (and
+		// retried elsewhere); compose's stop_grace_period is longer.
+		WorkerStopTimeout: 30 * time.Second,
+	})
 	workflows.Register(w)
 	activities.New(store, sd, allowlist).Register(w)
 	return w, nil
