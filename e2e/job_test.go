@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
@@ -57,6 +59,14 @@ func TestJobWebhookStoresDatafile(t *testing.T) {
 	require.Equal(t, "application/octet-stream", manifest.Datafile.ContentType)
 	require.Equal(t, stack.FakeURL+"/datafiles/42.json", manifest.Datafile.SourceURL, "query secrets are stripped")
 	require.False(t, manifest.Datafile.FetchedAt.IsZero())
+
+	// The run is findable by its search attributes, as in the UI or `temporal workflow list --query`.
+	query := fmt.Sprintf(`EventType = "job_finished" AND JobId = "%d" AND Source = "socialdata"`, jobID)
+	// Visibility is eventually consistent: wait for the indexing to catch up.
+	require.Eventually(t, func() bool {
+		resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		return err == nil && resp.GetCount() == 1
+	}, 10*time.Second, 100*time.Millisecond, "query %s", query)
 }
 
 // Ten concurrent deliveries of one webhook: all answered 200, one accepted, one run, one datafile.
