@@ -7,6 +7,7 @@ export PATH := $(TOOLS_BIN):$(PATH)
 export S3_ACCESS_KEY ?= minioadmin
 export S3_SECRET_KEY ?= minioadmin-secret
 export SOCIALDATA_WEBHOOK_TOKEN ?= dev-webhook-token-change-me
+export API_TOKEN ?= dev-read-api-token-change-me
 export SOCIALDATA_API_URL ?= http://127.0.0.1:8090
 export SOCIALDATA_API_KEY ?= dev-api-key
 export DATAFILE_ALLOWED_HOSTS ?= s3.amazonaws.com,*.s3.amazonaws.com,127.0.0.1:8090

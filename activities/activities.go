@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/internal/config"
@@ -20,23 +21,36 @@ import (
 	"github.com/socialhook/pipeline/workflows"
 )
 
-// Activities holds the dependencies of every activity.
-type Activities struct {
-	store      *storage.Store
-	socialdata *socialdata.Client
-	allowlist  *config.HostAllowlist
-	datafiles  *http.Client
-	now        func() time.Time
+// Deps are the dependencies of the activities.
+type Deps struct {
+	Store *storage.Store
+	// SocialData reads the SocialData API; nil when no API key is configured.
+	SocialData *socialdata.Client
+	// Allowlist decides which hosts datafiles may come from.
+	Allowlist *config.HostAllowlist
+	// Temporal signals profile entities (signal-with-start).
+	Temporal client.Client
+	// TaskQueue is where profile entities are started.
+	TaskQueue string
+	// TrackedFields are the profile fields whose changes make history entries (for new entities).
+	TrackedFields []string
 }
 
-// New returns the activities over store, the SocialData client and the datafile host allowlist.
-func New(store *storage.Store, sd *socialdata.Client, allowlist *config.HostAllowlist) *Activities {
+// Activities holds the dependencies of every activity.
+type Activities struct {
+	deps      Deps
+	store     *storage.Store
+	datafiles *http.Client
+	now       func() time.Time
+}
+
+// New returns the activities over deps.
+func New(deps Deps) *Activities {
 	return &Activities{
-		store:      store,
-		socialdata: sd,
-		allowlist:  allowlist,
-		datafiles:  newDatafileClient(allowlist),
-		now:        time.Now,
+		deps:      deps,
+		store:     deps.Store,
+		datafiles: newDatafileClient(deps.Allowlist),
+		now:       time.Now,
 	}
 }
 
@@ -44,10 +58,18 @@ func New(store *storage.Store, sd *socialdata.Client, allowlist *config.HostAllo
 func (a *Activities) Register(r interface {
 	RegisterActivityWithOptions(any, activity.RegisterOptions)
 }) {
-	r.RegisterActivityWithOptions(a.ArchiveRaw, activity.RegisterOptions{Name: workflows.ArchiveRawActivityName})
-	r.RegisterActivityWithOptions(a.FetchDatafile, activity.RegisterOptions{Name: workflows.FetchDatafileActivityName})
-	r.RegisterActivityWithOptions(a.RefreshJob, activity.RegisterOptions{Name: workflows.RefreshJobActivityName})
-	r.RegisterActivityWithOptions(a.WriteJobManifest, activity.RegisterOptions{Name: workflows.WriteJobManifestActivityName})
+	for name, fn := range map[string]any{
+		workflows.ArchiveRawActivityName:        a.ArchiveRaw,
+		workflows.FetchDatafileActivityName:     a.FetchDatafile,
+		workflows.RefreshJobActivityName:        a.RefreshJob,
+		workflows.WriteJobManifestActivityName:  a.WriteJobManifest,
+		workflows.StoreMonitorEventActivityName: a.StoreMonitorEvent,
+		workflows.ObserveProfilesActivityName:   a.ObserveProfiles,
+		workflows.WriteProfileActivityName:      a.WriteProfile,
+		workflows.LoadProfileActivityName:       a.LoadProfile,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
 }
 
 // ArchiveRaw stores a webhook body as received at raw/<source>/<yyyy>/<mm>/<dd>/<workflow-id>.json and returns
@@ -84,11 +106,11 @@ func (a *Activities) WriteJobManifest(ctx context.Context, m workflows.JobManife
 // datafile URL when the one in the webhook has expired. Rate limits and server errors are retried; 402, 403
 // and 404 fail without retry, with the API's message.
 func (a *Activities) RefreshJob(ctx context.Context, jobID int64) (workflows.JobStatus, error) {
-	if a.socialdata == nil {
+	if a.deps.SocialData == nil {
 		return workflows.JobStatus{}, temporal.NewNonRetryableApplicationError(
 			"SOCIALDATA_API_KEY is not configured: cannot refresh the job", workflows.ErrTypeJobAPI, nil)
 	}
-	job, err := a.socialdata.GetJob(ctx, jobID)
+	job, err := a.deps.SocialData.GetJob(ctx, jobID)
 	if err != nil {
 		var apiErr *socialdata.APIError
 		if errors.As(err, &apiErr) && !apiErr.Retryable() {

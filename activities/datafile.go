@@ -86,7 +86,7 @@ func (a *Activities) FetchDatafile(ctx context.Context, in workflows.FetchDatafi
 			workflows.ErrTypeInvalidInput, nil)
 	}
 	source := socialdata.RedactURL(in.URL)
-	if err := checkDatafileURL(u, a.allowlist); err != nil {
+	if err := checkDatafileURL(u, a.deps.Allowlist); err != nil {
 		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHostNotAllowed, nil)
 	}
 

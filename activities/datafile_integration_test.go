@@ -68,7 +68,7 @@ func fetch(t *testing.T, allowed []string, url string, jobID int64) (workflows.D
 	require.NoError(t, err)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	activities.New(stack.Store, nil, allow).Register(env)
+	activities.New(activities.Deps{Store: stack.Store, Allowlist: allow}).Register(env)
 	val, err := env.ExecuteActivity(workflows.FetchDatafileActivityName, workflows.FetchDatafileInput{JobID: jobID, URL: url})
 	if err != nil {
 		return workflows.Datafile{}, err

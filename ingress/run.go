@@ -33,6 +33,7 @@ func OptionsFrom(cfg config.Config) Options {
 	return Options{
 		TaskQueue:    cfg.TaskQueue,
 		WebhookToken: cfg.SocialDataWebhookToken,
+		APIToken:     cfg.APIToken,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		StartTimeout: cfg.StartTimeout,
 	}

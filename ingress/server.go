@@ -20,35 +20,41 @@ type Options struct {
 	TaskQueue string
 	// WebhookToken is the secret path segment of the SocialData webhook URL.
 	WebhookToken string
+	// APIToken is the read API's bearer token; empty disables the read API.
+	APIToken string
 	// MaxBodyBytes caps a request body (413 beyond).
 	MaxBodyBytes int64
 	// StartTimeout bounds the wait for Temporal to accept a start.
 	StartTimeout time.Duration
 }
 
-// Pinger reports whether a dependency is reachable.
-type Pinger interface {
+// Store is what the ingress needs of the object store: readiness and reads for the read API.
+type Store interface {
 	Ping(ctx context.Context) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	List(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Server holds the ingress's dependencies; its methods are the HTTP handlers.
 type Server struct {
 	opts     Options
 	temporal client.Client
-	store    Pinger
+	store    Store
 	logger   *zap.Logger
 	token    tokenChecker
+	apiToken tokenChecker
 	now      func() time.Time
 }
 
-// New returns the ingress over a Temporal client and the object store (used for readiness only).
-func New(opts Options, temporal client.Client, store Pinger, logger *zap.Logger) *Server {
+// New returns the ingress over a Temporal client and the object store.
+func New(opts Options, temporal client.Client, store Store, logger *zap.Logger) *Server {
 	return &Server{
 		opts:     opts,
 		temporal: temporal,
 		store:    store,
 		logger:   logger,
 		token:    newTokenChecker(opts.WebhookToken),
+		apiToken: newTokenChecker(opts.APIToken),
 		now:      time.Now,
 	}
 }
@@ -66,6 +72,10 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.POST("/webhooks/socialdata/:token", s.socialDataWebhook)
+	v1 := r.Group("/v1", s.requireAPIToken)
+	v1.GET("/users/:id/profile", s.getProfile)
+	v1.GET("/users/:id/history", s.getHistory)
+	v1.GET("/events/:workflow_id", s.getEvent)
 	return r
 }
 

@@ -65,8 +65,45 @@ func (s *Server) socialDataWebhook(c *gin.Context) {
 				Raw:          raw,
 			},
 		})
+	case socialdata.EventNewTweet, socialdata.EventNewFollowing, socialdata.EventProfileUpdate:
+		ev, err := socialdata.ParseMonitorEvent(hook)
+		if err != nil {
+			abortJSON(c, http.StatusBadRequest, "invalid "+hook.Event+": "+err.Error())
+			return
+		}
+		s.start(c, monitorStart(ev, raw))
 	default:
 		s.startArchive(c, raw)
+	}
+}
+
+// monitorStart derives a monitor event's workflow ID, search attributes and summary.
+func monitorStart(ev socialdata.MonitorEvent, raw *workflows.RawEvent) startRequest {
+	var id, summary string
+	switch ev.Event {
+	case socialdata.EventNewTweet:
+		id = workflows.TweetWorkflowID(ev.Meta.MonitorID, ev.TweetID)
+		summary = fmt.Sprintf("New tweet %s by user %s", ev.TweetID, ev.UserID)
+	case socialdata.EventNewFollowing:
+		id = workflows.FollowingWorkflowID(ev.Meta.MonitorID, ev.UserID)
+		summary = fmt.Sprintf("User %s now follows user %s", ev.Meta.MonitoredIDStr, ev.UserID)
+	default:
+		id = workflows.ProfileUpdateWorkflowID(ev.UserID, workflows.ProfileHash(ev.Data))
+		summary = fmt.Sprintf("Profile update of user %s (%d fields reported)", ev.UserID, len(ev.Changes))
+	}
+	return startRequest{
+		id:       id,
+		workflow: workflows.MonitorEventWorkflowName,
+		summary:  summary,
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.EventTypeKey.ValueSet(ev.Event),
+			workflows.SourceKey.ValueSet(workflows.SourceSocialData),
+			workflows.MonitorIDKey.ValueSet(ev.Meta.MonitorID),
+			workflows.UserIDKey.ValueSet(ev.UserID),
+		},
+		input: workflows.MonitorEventInput{
+			EventType: ev.Event, MonitorID: ev.Meta.MonitorID, UserID: ev.UserID, TweetID: ev.TweetID, Raw: *raw,
+		},
 	}
 }
 

@@ -39,7 +39,10 @@ func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Wo
 		WorkerStopTimeout: 30 * time.Second,
 	})
 	workflows.Register(w)
-	activities.New(store, sd, allowlist).Register(w)
+	activities.New(activities.Deps{
+		Store: store, SocialData: sd, Allowlist: allowlist,
+		Temporal: c, TaskQueue: cfg.TaskQueue, TrackedFields: cfg.ProfileTrackedFields,
+	}).Register(w)
 	return w, nil
 }
 

@@ -7,6 +7,10 @@
 package workflows
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -26,14 +30,31 @@ const (
 	JobWorkflowName = "JobWorkflow"
 	// ArchiveEventWorkflowName archives a webhook body the pipeline does not handle yet, so nothing is dropped.
 	ArchiveEventWorkflowName = "ArchiveEventWorkflow"
+	// MonitorEventWorkflowName processes one SocialData monitor event (new_tweet, new_following,
+	// profile_update): archive, store tweets and follow edges, hand every user seen to its profile entity.
+	MonitorEventWorkflowName = "MonitorEventWorkflow"
+	// ProfileEntityWorkflowName is the long-lived entity that owns one user's profile snapshot and history.
+	ProfileEntityWorkflowName = "ProfileEntityWorkflow"
+)
+
+// Signals and queries of ProfileEntityWorkflow.
+const (
+	// ObserveSignal delivers one Observation to a profile entity.
+	ObserveSignal = "observe"
+	// ProfileStatusQuery returns the entity's ProfileStatus.
+	ProfileStatusQuery = "status"
 )
 
 // Registered activity names.
 const (
-	ArchiveRawActivityName       = "ArchiveRaw"
-	FetchDatafileActivityName    = "FetchDatafile"
-	RefreshJobActivityName       = "RefreshJob"
-	WriteJobManifestActivityName = "WriteJobManifest"
+	ArchiveRawActivityName        = "ArchiveRaw"
+	FetchDatafileActivityName     = "FetchDatafile"
+	RefreshJobActivityName        = "RefreshJob"
+	WriteJobManifestActivityName  = "WriteJobManifest"
+	StoreMonitorEventActivityName = "StoreMonitorEvent"
+	ObserveProfilesActivityName   = "ObserveProfiles"
+	WriteProfileActivityName      = "WriteProfile"
+	LoadProfileActivityName       = "LoadProfile"
 )
 
 // Sources name where a webhook came from; they appear in raw-archive object keys.
@@ -43,7 +64,10 @@ const (
 
 // Event types as the providers name them. They are the values of the EventType search attribute.
 const (
-	EventJobFinished = "job_finished"
+	EventJobFinished   = "job_finished"
+	EventNewTweet      = "new_tweet"
+	EventNewFollowing  = "new_following"
+	EventProfileUpdate = "profile_update"
 )
 
 // SocialData job statuses (GET /jobs/{id} and the job_finished webhook).
@@ -63,11 +87,16 @@ var (
 	JobIDKey = temporal.NewSearchAttributeKeyKeyword("JobId")
 	// SourceKey holds the webhook source, e.g. "socialdata".
 	SourceKey = temporal.NewSearchAttributeKeyKeyword("Source")
+	// MonitorIDKey holds the SocialData monitor id of monitor events.
+	MonitorIDKey = temporal.NewSearchAttributeKeyKeyword("MonitorId")
+	// UserIDKey holds the user an event is about (the tweet's author, the followed or updated user), and the
+	// user of a profile entity.
+	UserIDKey = temporal.NewSearchAttributeKeyKeyword("UserId")
 )
 
 // SearchAttributeKeys lists every custom search attribute the pipeline uses, for registration.
 func SearchAttributeKeys() []temporal.SearchAttributeKey {
-	return []temporal.SearchAttributeKey{EventTypeKey, JobIDKey, SourceKey}
+	return []temporal.SearchAttributeKey{EventTypeKey, JobIDKey, SourceKey, MonitorIDKey, UserIDKey}
 }
 
 // ErrInvalidJobID is returned for a job id that is not a positive integer.
@@ -87,6 +116,63 @@ func ArchiveEventWorkflowID(source, bodySHA256Hex string) string {
 		bodySHA256Hex = bodySHA256Hex[:32]
 	}
 	return fmt.Sprintf("%s-unhandled-%s", source, bodySHA256Hex)
+}
+
+// TweetWorkflowID returns the workflow ID of a new_tweet event: "socialdata-tweet-<monitor_id>-<tweet id_str>".
+// The poller derives the same ID from the API's tweet list, so a tweet is processed once per monitor.
+func TweetWorkflowID(monitorID, tweetID string) string {
+	return "socialdata-tweet-" + monitorID + "-" + tweetID
+}
+
+// FollowingWorkflowID returns the workflow ID of a new_following event:
+// "socialdata-following-<monitor_id>-<followed user id_str>".
+func FollowingWorkflowID(monitorID, followedUserID string) string {
+	return "socialdata-following-" + monitorID + "-" + followedUserID
+}
+
+// ProfileUpdateWorkflowID returns the workflow ID of a profile_update event:
+// "socialdata-profile-<user id_str>-<ProfileHash of the new profile>". The same new profile reached by a
+// webhook or by a poll gives the same ID.
+func ProfileUpdateWorkflowID(userID, profileHash string) string {
+	return "socialdata-profile-" + userID + "-" + profileHash
+}
+
+// ProfileEntityWorkflowID returns the workflow ID of user userID's profile entity: "profile-<user id_str>".
+func ProfileEntityWorkflowID(userID string) string {
+	return "profile-" + userID
+}
+
+// MonitorProfileFields are the fields SocialData's profile monitor fires on. ProfileHash hashes exactly these,
+// whatever PROFILE_TRACKED_FIELDS says, so workflow IDs never change with configuration.
+var MonitorProfileFields = []string{
+	"name", "screen_name", "location", "url", "description", "profile_banner_url", "profile_image_url_https",
+}
+
+// DefaultTrackedFields are the profile fields whose changes make history entries, unless
+// PROFILE_TRACKED_FIELDS overrides them: the monitor's fields plus verified and protected.
+var DefaultTrackedFields = append(append([]string{}, MonitorProfileFields...), "verified", "protected")
+
+// ProfileHash returns a short, stable hash (16 hex chars of sha256) of a user's MonitorProfileFields. fields
+// maps a field name to its compact JSON value; an absent field hashes as null.
+func ProfileHash(fields map[string]json.RawMessage) string {
+	h := sha256.New()
+	for _, name := range MonitorProfileFields {
+		fmt.Fprintf(h, "%s=%s\n", name, CompactJSON(fields[name]))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// CompactJSON returns v without insignificant whitespace, "null" when v is empty, and v itself when it is not
+// valid JSON. It makes field values comparable byte for byte.
+func CompactJSON(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "null"
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, v); err != nil {
+		return string(v)
+	}
+	return buf.String()
 }
 
 // RawEvent is a webhook body exactly as received, with where and when it arrived. It travels in workflow input

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -102,5 +103,58 @@ func TestSearchAttributeKeys(t *testing.T) {
 	for _, k := range keys {
 		names = append(names, k.GetName())
 	}
-	require.ElementsMatch(t, []string{"EventType", "JobId", "Source"}, names)
+	require.ElementsMatch(t, []string{"EventType", "JobId", "Source", "MonitorId", "UserId"}, names)
+}
+
+func TestMonitorWorkflowIDs(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"tweet", workflows.TweetWorkflowID("01jkt060zcz108b78fke6hm1g4", "1889505498761703504"),
+			"socialdata-tweet-01jkt060zcz108b78fke6hm1g4-1889505498761703504"},
+		{"following", workflows.FollowingWorkflowID("01jkf3zgfwt8gnpgevxf9w6h58", "295218901"),
+			"socialdata-following-01jkf3zgfwt8gnpgevxf9w6h58-295218901"},
+		{"profile update", workflows.ProfileUpdateWorkflowID("44196397", "0123456789abcdef"),
+			"socialdata-profile-44196397-0123456789abcdef"},
+		{"profile entity", workflows.ProfileEntityWorkflowID("44196397"), "profile-44196397"},
+		{"observation", workflows.ObservationID("socialdata-tweet-m-1", "44196397"), "socialdata-tweet-m-1/44196397"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.got)
+		})
+	}
+}
+
+func TestProfileHash(t *testing.T) {
+	fields := func(kv ...string) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = json.RawMessage(kv[i+1])
+		}
+		return m
+	}
+	base := workflows.ProfileHash(fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "url", "null"))
+	require.Len(t, base, 16)
+	require.Regexp(t, `^[0-9a-f]{16}$`, base)
+	tests := []struct {
+		name string
+		in   map[string]json.RawMessage
+		same bool
+	}{
+		{"same fields", fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "url", "null"), true},
+		{"whitespace in values", fields("name", ` "Kekius Maximus" `, "screen_name", `"elonmusk"`, "url", " null"), true},
+		{"absent field hashes as null", fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`), true},
+		{"counters do not count", fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "followers_count", "5"), true},
+		{"verified is not a monitor field", fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "verified", "true"), true},
+		{"name change", fields("name", `"Elon Musk"`, "screen_name", `"elonmusk"`), false},
+		{"description change", fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "description", `"x"`), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.same, workflows.ProfileHash(tt.in) == base)
+		})
+	}
 }

@@ -22,11 +22,3 @@ func ArchiveEventWorkflow(ctx workflow.Context, event RawEvent) (string, error) 
 	workflow.GetLogger(ctx).Info("unhandled event archived", "EventType", event.EventType, "key", key)
 	return key, nil
 }
-
-// Register registers every workflow on r under its contract name.
-func Register(r interface {
-	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
-}) {
-	r.RegisterWorkflowWithOptions(JobWorkflow, workflow.RegisterOptions{Name: JobWorkflowName})
-	r.RegisterWorkflowWithOptions(ArchiveEventWorkflow, workflow.RegisterOptions{Name: ArchiveEventWorkflowName})
-}

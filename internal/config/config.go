@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -54,6 +55,12 @@ type Config struct {
 	// DatafileAllowedHosts lists the hosts datafiles may be fetched from: "host", "host:port", or "*.suffix".
 	// Unset means DefaultDatafileAllowedHosts; set but empty allows no host at all.
 	DatafileAllowedHosts []string `env:"DATAFILE_ALLOWED_HOSTS" envSeparator:","`
+
+	// ProfileTrackedFields are the user fields whose changes make profile history entries. Counters and other
+	// fields are kept in the snapshot but never make an entry by themselves.
+	ProfileTrackedFields []string `env:"PROFILE_TRACKED_FIELDS" envDefault:"name,screen_name,location,url,description,profile_banner_url,profile_image_url_https,verified,protected" envSeparator:","`
+	// APIToken is the bearer token of the ingress's read API (/v1/...). Empty disables the read API.
+	APIToken string `env:"API_TOKEN"`
 
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
@@ -136,6 +143,18 @@ func (c *Config) validate() error {
 	if c.SocialDataWebhookToken != "" && len(strings.TrimSpace(c.SocialDataWebhookToken)) < MinWebhookTokenLen {
 		errs = append(errs, fmt.Errorf("SOCIALDATA_WEBHOOK_TOKEN: want at least %d characters", MinWebhookTokenLen))
 	}
+	c.ProfileTrackedFields = trimAll(c.ProfileTrackedFields)
+	if len(c.ProfileTrackedFields) == 0 {
+		errs = append(errs, errors.New("PROFILE_TRACKED_FIELDS must name at least one field"))
+	}
+	for _, f := range c.ProfileTrackedFields {
+		if !fieldName.MatchString(f) {
+			errs = append(errs, fmt.Errorf("PROFILE_TRACKED_FIELDS: %q is not a field name", f))
+		}
+	}
+	if c.APIToken != "" && len(strings.TrimSpace(c.APIToken)) < MinWebhookTokenLen {
+		errs = append(errs, fmt.Errorf("API_TOKEN: want at least %d characters", MinWebhookTokenLen))
+	}
 	if _, err := NewHostAllowlist(c.DatafileAllowedHosts); err != nil {
 		errs = append(errs, fmt.Errorf("DATAFILE_ALLOWED_HOSTS: %w", err))
 	}
@@ -146,6 +165,19 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q: want json or console", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+var fieldName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
+
+// trimAll trims every element and drops empty ones.
+func trimAll(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // namedParseErrors rewrites the env library's parse errors, which name Go fields, to name the variables.

@@ -25,6 +25,7 @@ func New(level, format string) (*zap.Logger, error) {
 		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	case "console":
 		cfg = zap.NewDevelopmentConfig()
+		cfg.DisableStacktrace = true
 	default:
 		return nil, fmt.Errorf("log format %q: want json or console", format)
 	}

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
@@ -14,6 +16,10 @@ import (
 //	datafiles/<job_id>/<name>                          a job's datafile, byte-identical to the source
 //	datafiles/<job_id>/manifest.json                   the job's outcome: size, sha256, content type, source
 //	                                                   URL without its query, fetched-at; or the error
+//	tweets/<tweet_id>.json                             a tweet as received (also quoted/retweeted ones)
+//	follows/<follower_id>/<followed_id>.json           a follow edge a following monitor reported
+//	users/<user_id>/profile.json                       the user's newest observed profile
+//	users/<user_id>/history/<observed-at>-<hash>.json  one change of the user's tracked fields each
 
 // RawKey returns the key of a raw webhook body received at receivedAt (UTC date) for workflowID.
 func RawKey(source string, receivedAt time.Time, workflowID string) string {
@@ -50,4 +56,28 @@ func DatafileName(urlPath string) string {
 		name = name[len(name)-128:]
 	}
 	return name
+}
+
+// TweetKey returns the key of tweet id's normalized object: one per tweet however many monitors saw it.
+func TweetKey(id string) string { return "tweets/" + id + ".json" }
+
+// FollowKey returns the key of the follow edge follower → followed, as a monitor reported it.
+func FollowKey(followerID, followedID string) string {
+	return "follows/" + followerID + "/" + followedID + ".json"
+}
+
+// ProfileKey returns the key of user id's current profile snapshot.
+func ProfileKey(userID string) string { return "users/" + userID + "/profile.json" }
+
+// HistoryPrefix returns the prefix of user id's history entries; listing it returns them in observed-at order.
+func HistoryPrefix(userID string) string { return "users/" + userID + "/history/" }
+
+// historyTime is fixed-width UTC, so keys sort lexically in time order.
+const historyTime = "20060102T150405.000000000Z"
+
+// HistoryKey returns the key of the history entry of observation observationID of userID observed at
+// observedAt: users/<id>/history/<yyyymmddThhmmss.nnnnnnnnnZ>-<8 hex of sha256(observation id)>.json.
+func HistoryKey(userID string, observedAt time.Time, observationID string) string {
+	sum := sha256.Sum256([]byte(observationID))
+	return HistoryPrefix(userID) + observedAt.UTC().Format(historyTime) + "-" + hex.EncodeToString(sum[:4]) + ".json"
 }

@@ -148,6 +148,14 @@ func (s *Store) GetJSON(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// Delete removes the object under key; a missing object is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
 // List returns the keys under prefix, recursively, in lexical order.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	var keys []string

@@ -31,6 +31,9 @@ import (
 // WebhookToken is the harness's SOCIALDATA_WEBHOOK_TOKEN.
 const WebhookToken = "test-webhook-token-0123456789"
 
+// APIToken is the harness's API_TOKEN for the read API.
+const APIToken = "test-read-api-token-0123456789"
+
 // APIKey is the harness's SOCIALDATA_API_KEY, required by the fake API.
 const APIKey = "test-api-key"
 
@@ -106,6 +109,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		"SOCIALDATA_API_URL":       s.FakeURL,
 		"SOCIALDATA_API_KEY":       APIKey,
 		"SOCIALDATA_WEBHOOK_TOKEN": WebhookToken,
+		"API_TOKEN":                APIToken,
 		"DATAFILE_ALLOWED_HOSTS":   fakeHost,
 		"WORKER_HEALTH_ADDR":       "",
 	}

@@ -1,0 +1,268 @@
+//go:build integration
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/socialhook/pipeline/activities"
+	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/storage"
+	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// apiGet calls the read API and decodes the JSON answer into v; it returns the status.
+func apiGet(t *testing.T, path string, v any) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, stack.Ingress.URL+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testenv.APIToken)
+	resp, err := testenv.HTTPClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if v != nil && resp.StatusCode == http.StatusOK {
+		require.NoError(t, json.Unmarshal(body, v), "body %s", body)
+	}
+	return resp.StatusCode
+}
+
+type historyAnswer struct {
+	UserID  string                   `json:"user_id"`
+	Entries []workflows.HistoryEntry `json:"entries"`
+}
+
+// history reads a user's history through the read API.
+func history(t *testing.T, userID string) []workflows.HistoryEntry {
+	t.Helper()
+	var h historyAnswer
+	if apiGet(t, "/v1/users/"+userID+"/history", &h) != http.StatusOK {
+		return nil
+	}
+	return h.Entries
+}
+
+func profileStatus(t *testing.T, userID string) workflows.ProfileStatus {
+	t.Helper()
+	var st workflows.ProfileStatus
+	v, err := stack.Client.QueryWorkflow(context.Background(), workflows.ProfileEntityWorkflowID(userID), "", workflows.ProfileStatusQuery)
+	if err != nil {
+		return st
+	}
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+func change(old, new string) workflows.Change {
+	return workflows.Change{Old: json.RawMessage(old), New: json.RawMessage(new)}
+}
+
+// The three documented monitor samples, posted as SocialData sends them: workflows with the documented IDs,
+// tweet and user objects, and the name change in the user's history through the read API. Re-posting starts
+// nothing.
+func TestMonitorSamples(t *testing.T) {
+	profileBody := sample(t, "socialdata_profile_update.json")
+	hook, err := socialdata.ParseWebhook(profileBody)
+	require.NoError(t, err)
+	ev, err := socialdata.ParseMonitorEvent(hook)
+	require.NoError(t, err)
+	samples := []struct {
+		file   string
+		wantID string
+	}{
+		// The tweet first: its author (name "Elon Musk") is the observation the profile update is compared with.
+		{"socialdata_new_tweet.json", "socialdata-tweet-01jkt060zcz108b78fke6hm1g4-1889505498761703504"},
+		{"socialdata_new_following.json", "socialdata-following-01jkf3zgfwt8gnpgevxf9w6h58-295218901"},
+		{"socialdata_profile_update.json", "socialdata-profile-44196397-" + workflows.ProfileHash(ev.Data)},
+	}
+	for _, s := range samples {
+		code, reply := post(t, stack.WebhookURL, sample(t, s.file))
+		require.Equal(t, http.StatusOK, code, s.file)
+		require.Equal(t, "accepted", reply.Status, s.file)
+		require.Equal(t, s.wantID, reply.WorkflowID, s.file)
+		var res workflows.MonitorEventResult
+		require.NoError(t, result(t, reply.WorkflowID, &res), s.file)
+		requireBytes(t, sample(t, s.file), res.RawKey)
+	}
+
+	var tweet map[string]any
+	getJSON(t, storage.TweetKey("1889505498761703504"), &tweet)
+	require.Equal(t, "Assange is right!", tweet["full_text"])
+	var edge map[string]any
+	getJSON(t, storage.FollowKey("1659965172780511232", "295218901"), &edge)
+	require.Equal(t, "01jkf3zgfwt8gnpgevxf9w6h58", edge["monitor_id"])
+
+	// The entities apply observations asynchronously after the event runs complete: wait for the change.
+	var entries []workflows.HistoryEntry
+	require.Eventually(t, func() bool {
+		entries = history(t, "44196397")
+		return len(entries) == 1
+	}, 20*time.Second, 100*time.Millisecond)
+	e := entries[0]
+	require.Equal(t, map[string]workflows.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Changes)
+	require.Equal(t, map[string]workflows.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Reported)
+	require.False(t, e.Mismatch)
+	require.Equal(t, workflows.EventProfileUpdate, e.Source.EventType)
+
+	var snap workflows.ProfileSnapshot
+	require.Equal(t, http.StatusOK, apiGet(t, "/v1/users/44196397/profile", &snap))
+	var user map[string]any
+	require.NoError(t, json.Unmarshal(snap.User, &user))
+	require.Equal(t, "Kekius Maximus", user["name"])
+	require.NotContains(t, user, "changes", "reported changes are not part of the user")
+	require.Eventually(t, func() bool {
+		return apiGet(t, "/v1/users/295218901/profile", &snap) == http.StatusOK
+	}, 20*time.Second, 100*time.Millisecond, "the followed user is stored")
+	require.NoError(t, json.Unmarshal(snap.User, &user))
+	require.Equal(t, "VitalikButerin", user["screen_name"])
+
+	var event map[string]any
+	require.Equal(t, http.StatusOK, apiGet(t, "/v1/events/"+samples[0].wantID, &event))
+	require.Equal(t, "completed", event["status"])
+	require.Equal(t, workflows.MonitorEventWorkflowName, event["type"])
+	require.NotNil(t, event["result"])
+
+	for _, s := range samples {
+		code, reply := post(t, stack.WebhookURL, sample(t, s.file))
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, "duplicate", reply.Status, s.file)
+	}
+	query := `EventType = "profile_update" AND UserId = "44196397" AND MonitorId = "01hx1r99s0nsqq1ffdhmyyqbfr"`
+	require.Eventually(t, func() bool {
+		resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		return err == nil && resp.GetCount() == 1
+	}, 10*time.Second, 100*time.Millisecond)
+}
+
+// 50 observations of one user arrive concurrently in shuffled order. The history holds each change exactly
+// once in observed-at order, and the snapshot is the newest observation. Re-sent observations change nothing.
+func TestProfileConcurrentShuffledObservations(t *testing.T) {
+	userID := strconv.FormatInt(newJobID()*1000+7, 10)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 50
+	obs := make([]workflows.Observation, n)
+	for i := range n {
+		user := map[string]any{
+			"id_str": userID, "name": fmt.Sprintf("name-%d", i/2), "description": "before",
+			"followers_count": 1000 + i, "verified": false,
+		}
+		if i >= 17 {
+			user["description"] = "after"
+		}
+		body, err := json.Marshal(user)
+		require.NoError(t, err)
+		obs[i] = workflows.ObservationFor(fmt.Sprintf("test-obs-%d", i), "test", userID, body, base.Add(time.Duration(i)*time.Second), nil)
+	}
+	shuffled := append([]workflows.Observation(nil), obs...)
+	rand.Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+
+	send := func(list []workflows.Observation) {
+		var wg sync.WaitGroup
+		for _, o := range list {
+			wg.Go(func() {
+				require.NoError(t, activities.ObserveProfile(context.Background(), stack.Client, stack.Config.TaskQueue,
+					stack.Config.ProfileTrackedFields, o))
+			})
+		}
+		wg.Wait()
+	}
+	send(shuffled)
+	// The entity applies signals one at a time after they are accepted: wait until all 50 are applied.
+	require.Eventually(t, func() bool { return profileStatus(t, userID).Applied == n }, 30*time.Second, 100*time.Millisecond)
+
+	var want []workflows.HistoryEntry
+	for i := 1; i < n; i++ {
+		changes := map[string]workflows.Change{}
+		if i%2 == 0 {
+			changes["name"] = change(fmt.Sprintf(`"name-%d"`, i/2-1), fmt.Sprintf(`"name-%d"`, i/2))
+		}
+		if i == 17 {
+			changes["description"] = change(`"before"`, `"after"`)
+		}
+		if len(changes) > 0 {
+			want = append(want, workflows.HistoryEntry{
+				UserID: userID, ObservedAt: obs[i].ObservedAt, Source: obs[i].Source,
+				ObservationID: obs[i].ID, Changes: changes,
+			})
+		}
+	}
+	require.Len(t, want, 25)
+	require.Eventually(t, func() bool { return len(history(t, userID)) == len(want) }, 10*time.Second, 100*time.Millisecond)
+	require.Equal(t, want, history(t, userID), "each change once, in observed-at order")
+
+	var snap workflows.ProfileSnapshot
+	require.Equal(t, http.StatusOK, apiGet(t, "/v1/users/"+userID+"/profile", &snap))
+	require.Equal(t, obs[n-1].ID, snap.ObservationID, "the snapshot is the newest observation")
+	require.JSONEq(t, string(obs[n-1].User), string(snap.User))
+
+	send(shuffled[:5])
+	require.Eventually(t, func() bool { return profileStatus(t, userID).Ignored == 5 }, 10*time.Second, 100*time.Millisecond)
+	st := profileStatus(t, userID)
+	require.Equal(t, n, st.Applied)
+	require.Equal(t, want, history(t, userID))
+}
+
+// A missed intermediate update is visible: the computed change (A → C) disagrees with SocialData's reported
+// one (B → C), and both are recorded.
+func TestMissedProfileUpdateShowsReportedVsComputed(t *testing.T) {
+	userID := strconv.FormatInt(newJobID()*1000+3, 10)
+	user := func(name string, extra string) string {
+		return fmt.Sprintf(`{"id_str":%q,"name":%q,"screen_name":"u%s","description":"d"%s}`, userID, name, userID, extra)
+	}
+	following := fmt.Sprintf(`{"event":"new_following","data":%s,"meta":{"monitor_id":"01mon%s","monitor_type":"user_following","monitored_id_str":"1"}}`,
+		user("Alice", ""), userID)
+	update := fmt.Sprintf(`{"event":"profile_update","data":%s,"meta":{"monitor_id":"01mon%s","monitor_type":"user_profile","monitored_id_str":%q}}`,
+		user("Carol", `,"changes":{"name":{"old":"Bob","new":"Carol"}}`), userID, userID)
+	for _, body := range []string{following, update} {
+		code, reply := post(t, stack.WebhookURL, []byte(body))
+		require.Equal(t, http.StatusOK, code, reply.Error)
+		require.NoError(t, result(t, reply.WorkflowID, nil))
+	}
+	var entries []workflows.HistoryEntry
+	require.Eventually(t, func() bool { entries = history(t, userID); return len(entries) == 1 }, 20*time.Second, 100*time.Millisecond)
+	require.Equal(t, map[string]workflows.Change{"name": change(`"Alice"`, `"Carol"`)}, entries[0].Changes)
+	require.Equal(t, map[string]workflows.Change{"name": change(`"Bob"`, `"Carol"`)}, entries[0].Reported)
+	require.True(t, entries[0].Mismatch)
+}
+
+func TestReadAPIRequiresToken(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string
+		want   int
+	}{
+		{"no header", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer nope-nope-nope-nope", http.StatusUnauthorized},
+		{"not bearer", "Basic " + testenv.APIToken, http.StatusUnauthorized},
+		{"right token", "Bearer " + testenv.APIToken, http.StatusNotFound}, // unknown user
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, stack.Ingress.URL+"/v1/users/1/profile", nil)
+			require.NoError(t, err)
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			resp, err := testenv.HTTPClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, tt.want, resp.StatusCode)
+		})
+	}
+	require.Equal(t, http.StatusBadRequest, apiGet(t, "/v1/users/not-a-number/history", nil))
+	require.Equal(t, http.StatusNotFound, apiGet(t, "/v1/events/no-such-workflow", nil))
+}

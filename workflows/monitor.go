@@ -1,0 +1,57 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// MonitorEventWorkflow processes one SocialData monitor event, exactly once per event (its ID is
+// TweetWorkflowID, FollowingWorkflowID or ProfileUpdateWorkflowID). It archives the webhook, stores what the
+// event carries (tweets at tweets/<id>.json, the follow edge), and hands every user object in it to that
+// user's ProfileEntityWorkflow as an observation, where profile diffs are computed in order.
+func MonitorEventWorkflow(ctx workflow.Context, in MonitorEventInput) (MonitorEventResult, error) {
+	if err := in.validate(); err != nil {
+		return MonitorEventResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+	}
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
+	var res MonitorEventResult
+	if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName,
+		ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &res.RawKey); err != nil {
+		return res, fmt.Errorf("archive raw event: %w", err)
+	}
+	var stored StoredMonitorEvent
+	if err := workflow.ExecuteActivity(storeCtx, StoreMonitorEventActivityName,
+		StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &stored); err != nil {
+		return res, fmt.Errorf("store monitor event: %w", err)
+	}
+	res.TweetKeys, res.FollowKey = stored.TweetKeys, stored.FollowKey
+	if len(stored.Observations) > 0 {
+		// Signal-with-start is idempotent here: the entity ignores an observation ID it has already applied,
+		// so a retried activity cannot record a change twice.
+		if err := workflow.ExecuteActivity(storeCtx, ObserveProfilesActivityName, stored.Observations).Get(ctx, nil); err != nil {
+			return res, fmt.Errorf("hand observations to profile entities: %w", err)
+		}
+		for _, o := range stored.Observations {
+			res.ObservedUsers = append(res.ObservedUsers, o.UserID)
+		}
+	}
+	workflow.GetLogger(ctx).Info("monitor event processed", "EventType", in.EventType, "MonitorId", in.MonitorID,
+		"users", len(res.ObservedUsers))
+	return res, nil
+}
+
+func (in MonitorEventInput) validate() error {
+	switch in.EventType {
+	case EventNewTweet, EventNewFollowing, EventProfileUpdate:
+	default:
+		return fmt.Errorf("event type %q is not a monitor event", in.EventType)
+	}
+	if in.UserID == "" || len(in.Raw.Body) == 0 || in.Raw.Source == "" {
+		return errors.New("monitor event needs a user id and a raw body")
+	}
+	return nil
+}
