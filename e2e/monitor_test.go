@@ -71,7 +71,8 @@ func change(old, new string) workflows.Change {
 	return workflows.Change{Old: json.RawMessage(old), New: json.RawMessage(new)}
 }
 
-// The three documented monitor samples, posted as SocialData sends them: workflows with the documented IDs,
+// The three documented monitor samples, posted as SocialData sends them (their ids are fixed, so this test
+// runs once per stack: use -count=1, as make test does): workflows with the documented IDs,
 // tweet and user objects, and the name change in the user's history through the read API. Re-posting starts
 // nothing.
 func TestMonitorSamples(t *testing.T) {
