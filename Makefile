@@ -8,6 +8,7 @@ export S3_ACCESS_KEY ?= minioadmin
 export S3_SECRET_KEY ?= minioadmin-secret
 export SOCIALDATA_WEBHOOK_TOKEN ?= dev-webhook-token-change-me
 export API_TOKEN ?= dev-read-api-token-change-me
+export X_CONSUMER_SECRET ?= dev-x-consumer-secret-change-me
 export SOCIALDATA_API_URL ?= http://127.0.0.1:8090
 export SOCIALDATA_API_KEY ?= dev-api-key
 export DATAFILE_ALLOWED_HOSTS ?= s3.amazonaws.com,*.s3.amazonaws.com,127.0.0.1:8090

@@ -67,6 +67,8 @@ func (a *Activities) Register(r interface {
 		workflows.ObserveProfilesActivityName:   a.ObserveProfiles,
 		workflows.WriteProfileActivityName:      a.WriteProfile,
 		workflows.LoadProfileActivityName:       a.LoadProfile,
+		workflows.StoreXEventActivityName:       a.StoreXEvent,
+		workflows.WriteXDeliveriesActivityName:  a.WriteXDeliveries,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -2,18 +2,24 @@ package ingress
 
 import (
 	"context"
+	"fmt"
 
 	"go.uber.org/zap"
 
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/httpserve"
+	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
 // Run serves the ingress on cfg.IngressAddr until ctx is done, then shuts down gracefully: the listener
 // closes, in-flight requests (and the workflow starts they wait on) finish, then Run returns.
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err := cfg.RequireIngress(); err != nil {
+		return err
+	}
+	opts, err := OptionsFrom(cfg)
+	if err != nil {
 		return err
 	}
 	tc, err := connect.Temporal(ctx, cfg, logger)
@@ -25,16 +31,22 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	return httpserve.Serve(ctx, "ingress", cfg.IngressAddr, New(OptionsFrom(cfg), tc, store, logger).Handler(), logger)
+	return httpserve.Serve(ctx, "ingress", cfg.IngressAddr, New(opts, tc, store, logger).Handler(), logger)
 }
 
 // OptionsFrom returns the handler options in cfg.
-func OptionsFrom(cfg config.Config) Options {
-	return Options{
-		TaskQueue:    cfg.TaskQueue,
-		WebhookToken: cfg.SocialDataWebhookToken,
-		APIToken:     cfg.APIToken,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		StartTimeout: cfg.StartTimeout,
+func OptionsFrom(cfg config.Config) (Options, error) {
+	secrets, err := xwebhook.ParseSecrets(cfg.XConsumerSecrets)
+	if err != nil {
+		return Options{}, fmt.Errorf("X_CONSUMER_SECRET: %w", err)
 	}
+	return Options{
+		XSecrets:        secrets,
+		XDeliveryWindow: cfg.XDeliveryWindow,
+		TaskQueue:       cfg.TaskQueue,
+		WebhookToken:    cfg.SocialDataWebhookToken,
+		APIToken:        cfg.APIToken,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		StartTimeout:    cfg.StartTimeout,
+	}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
+
+	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
 // Options configures the HTTP handler.
@@ -22,6 +24,10 @@ type Options struct {
 	WebhookToken string
 	// APIToken is the read API's bearer token; empty disables the read API.
 	APIToken string
+	// XSecrets are the X apps' consumer secrets; none disables /webhooks/x.
+	XSecrets []xwebhook.Secret
+	// XDeliveryWindow is passed to X event runs (see workflows.XEventInput).
+	XDeliveryWindow time.Duration
 	// MaxBodyBytes caps a request body (413 beyond).
 	MaxBodyBytes int64
 	// StartTimeout bounds the wait for Temporal to accept a start.
@@ -72,6 +78,10 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.POST("/webhooks/socialdata/:token", s.socialDataWebhook)
+	for _, path := range []string{"/webhooks/x", "/webhooks/x/:app"} {
+		r.GET(path, s.xCRC)
+		r.POST(path, s.xWebhook)
+	}
 	v1 := r.Group("/v1", s.requireAPIToken)
 	v1.GET("/users/:id/profile", s.getProfile)
 	v1.GET("/users/:id/history", s.getHistory)

@@ -111,16 +111,7 @@ func monitorStart(ev socialdata.MonitorEvent, raw *workflows.RawEvent) startRequ
 // from the body's digest, so a re-delivered body is archived once.
 func (s *Server) startArchive(c *gin.Context, raw *workflows.RawEvent) {
 	sum := sha256.Sum256(raw.Body)
-	s.start(c, startRequest{
-		id:       workflows.ArchiveEventWorkflowID(raw.Source, hex.EncodeToString(sum[:])),
-		workflow: workflows.ArchiveEventWorkflowName,
-		summary:  fmt.Sprintf("Unhandled %s event %q archived", raw.Source, raw.EventType),
-		attrs: []temporal.SearchAttributeUpdate{
-			workflows.EventTypeKey.ValueSet(raw.EventType),
-			workflows.SourceKey.ValueSet(raw.Source),
-		},
-		input: *raw,
-	})
+	s.start(c, archiveStart(workflows.ArchiveEventWorkflowID(raw.Source, hex.EncodeToString(sum[:])), raw))
 }
 
 // readBody reads the whole body through the size limit. On failure it has already answered.

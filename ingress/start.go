@@ -21,12 +21,21 @@ const (
 
 // start starts req's workflow and answers: 200 accepted once Temporal has the start, 200 duplicate when a run
 // with that ID exists or existed within the namespace's retention (the dedupe window), 503 otherwise.
-//
-// The start runs on a context detached from the client's connection: once the body is read, a client that
-// hangs up must not abort a start that may already be half done.
 func (s *Server) start(c *gin.Context, req startRequest) {
 	c.Set(ctxWorkflowID, req.id)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), s.opts.StartTimeout)
+	status, err := s.startOne(c.Request.Context(), req)
+	if err != nil {
+		abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": status, "workflow_id": req.id})
+}
+
+// startOne starts req's workflow with RejectDuplicate and returns statusAccepted or statusDuplicate. The start
+// runs on a context detached from the client's connection: once the body is read, a client that hangs up
+// must not abort a start that may already be half done.
+func (s *Server) startOne(parent context.Context, req startRequest) (string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
 	defer cancel()
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       req.id,
@@ -40,12 +49,12 @@ func (s *Server) start(c *gin.Context, req startRequest) {
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
-		c.JSON(http.StatusOK, gin.H{"status": statusAccepted, "workflow_id": req.id})
+		return statusAccepted, nil
 	case errors.As(err, &started):
-		c.JSON(http.StatusOK, gin.H{"status": statusDuplicate, "workflow_id": req.id})
+		return statusDuplicate, nil
 	default:
 		s.logger.Error("start workflow failed", zap.String("workflow_id", req.id),
 			zap.String("workflow", req.workflow), zap.Error(err))
-		abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
+		return "", err
 	}
 }

@@ -10,4 +10,5 @@ func Register(r interface {
 	r.RegisterWorkflowWithOptions(ArchiveEventWorkflow, workflow.RegisterOptions{Name: ArchiveEventWorkflowName})
 	r.RegisterWorkflowWithOptions(MonitorEventWorkflow, workflow.RegisterOptions{Name: MonitorEventWorkflowName})
 	r.RegisterWorkflowWithOptions(ProfileEntityWorkflow, workflow.RegisterOptions{Name: ProfileEntityWorkflowName})
+	r.RegisterWorkflowWithOptions(XEventWorkflow, workflow.RegisterOptions{Name: XEventWorkflowName})
 }

@@ -94,8 +94,12 @@ func (st *ProfileState) apply(userID string, o Observation, tracked []string, ma
 	sortEntries(eff.deletes)
 
 	if st.Latest == nil || pointAfter(p, ProfilePoint{ObservedAt: st.Latest.ObservedAt, ObservationID: st.Latest.ObservationID}) {
+		user := o.User
+		if st.Latest != nil {
+			user = mergeUser(st.Latest.User, o.User)
+		}
 		st.Latest = &ProfileSnapshot{
-			UserID: userID, ObservedAt: p.ObservedAt, Source: o.Source, ObservationID: o.ID, User: o.User,
+			UserID: userID, ObservedAt: p.ObservedAt, Source: o.Source, ObservationID: o.ID, User: user,
 		}
 		eff.snapshot = st.Latest
 	}
@@ -186,6 +190,26 @@ func (st *ProfileState) seedFromSnapshot(s *ProfileSnapshot, tracked []string) {
 	st.Base = trackedFields(s.User, tracked)
 	st.Floor = s.ObservedAt
 	st.Latest = s
+}
+
+// mergeUser overlays the fields of a newer user object on the previous snapshot, so a partial observation (an
+// X profile.update.bio carries one field) updates that field and keeps the rest. Full objects replace every
+// field they carry.
+//
+//workflowcheck:ignore
+func mergeUser(prev, next json.RawMessage) json.RawMessage {
+	var base, over map[string]json.RawMessage
+	if json.Unmarshal(prev, &base) != nil || json.Unmarshal(next, &over) != nil {
+		return next
+	}
+	for k, v := range over {
+		base[k] = v
+	}
+	merged, err := json.Marshal(base)
+	if err != nil {
+		return next
+	}
+	return merged
 }
 
 // sameEntry compares two entries through their JSON encoding (map keys sorted: deterministic).

@@ -62,6 +62,13 @@ type Config struct {
 	// APIToken is the bearer token of the ingress's read API (/v1/...). Empty disables the read API.
 	APIToken string `env:"API_TOKEN"`
 
+	// XConsumerSecrets are the consumer secrets of the X apps whose webhooks point here: "secret" or
+	// "name=secret", comma-separated. Empty disables /webhooks/x.
+	XConsumerSecrets []string `env:"X_CONSUMER_SECRET" envSeparator:","`
+	// XDeliveryWindow is how long an X event's run waits for the same event delivered for other subscribed
+	// users before recording them all and completing.
+	XDeliveryWindow time.Duration `env:"X_DELIVERY_WINDOW" envDefault:"1m"`
+
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
 
@@ -137,6 +144,10 @@ func (c *Config) validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1536*1024 {
 		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES=%d: want 1024..1572864 (workflow payloads are capped at 2 MB)", c.MaxBodyBytes))
 	}
+	if c.XDeliveryWindow < 0 || c.XDeliveryWindow > time.Hour {
+		errs = append(errs, fmt.Errorf("X_DELIVERY_WINDOW=%s: want 0..1h", c.XDeliveryWindow))
+	}
+	c.XConsumerSecrets = trimAll(c.XConsumerSecrets)
 	if c.StartTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("START_TIMEOUT=%s: want a positive duration", c.StartTimeout))
 	}

@@ -81,3 +81,6 @@ func HistoryKey(userID string, observedAt time.Time, observationID string) strin
 	sum := sha256.Sum256([]byte(observationID))
 	return HistoryPrefix(userID) + observedAt.UTC().Format(historyTime) + "-" + hex.EncodeToString(sum[:4]) + ".json"
 }
+
+// XDeliveriesKey returns the key of the record of which subscribed users X delivered an event for.
+func XDeliveriesKey(workflowID string) string { return "x/deliveries/" + workflowID + ".json" }

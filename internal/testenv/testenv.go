@@ -34,6 +34,9 @@ const WebhookToken = "test-webhook-token-0123456789"
 // APIToken is the harness's API_TOKEN for the read API.
 const APIToken = "test-read-api-token-0123456789"
 
+// XSecrets are the harness's X_CONSUMER_SECRET entries: two apps on one URL.
+var XSecrets = []string{"main=x-consumer-secret-main", "other=x-consumer-secret-other"}
+
 // APIKey is the harness's SOCIALDATA_API_KEY, required by the fake API.
 const APIKey = "test-api-key"
 
@@ -110,6 +113,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		"SOCIALDATA_API_KEY":       APIKey,
 		"SOCIALDATA_WEBHOOK_TOKEN": WebhookToken,
 		"API_TOKEN":                APIToken,
+		"X_CONSUMER_SECRET":        strings.Join(XSecrets, ","),
+		"X_DELIVERY_WINDOW":        "2s",
 		"DATAFILE_ALLOWED_HOSTS":   fakeHost,
 		"WORKER_HEALTH_ADDR":       "",
 	}
@@ -137,7 +142,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
 	}
-	s.Ingress = httptest.NewServer(ingress.New(ingress.OptionsFrom(s.Config), s.Client, s.Store, s.Logger).Handler())
+	ingressOpts, err := ingress.OptionsFrom(s.Config)
+	if err != nil {
+		return nil, err
+	}
+	s.Ingress = httptest.NewServer(ingress.New(ingressOpts, s.Client, s.Store, s.Logger).Handler())
 	s.WebhookURL = s.Ingress.URL + "/webhooks/socialdata/" + url.PathEscape(WebhookToken)
 	return s, nil
 }

@@ -1,0 +1,183 @@
+package ingress
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/socialhook/pipeline/internal/xwebhook"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// maxParallelStarts bounds the starts one multi-event X delivery runs at once.
+const maxParallelStarts = 8
+
+// xSecrets returns the secrets a request may be verified with: the named app's (/webhooks/x/:app) or all.
+func (s *Server) xSecrets(c *gin.Context) ([]xwebhook.Secret, bool) {
+	if len(s.opts.XSecrets) == 0 {
+		abortJSON(c, http.StatusServiceUnavailable, "X webhooks disabled: X_CONSUMER_SECRET is not set")
+		return nil, false
+	}
+	app := c.Param("app")
+	if app == "" {
+		return s.opts.XSecrets, true
+	}
+	for _, sec := range s.opts.XSecrets {
+		if sec.Name == app {
+			return []xwebhook.Secret{sec}, true
+		}
+	}
+	abortJSON(c, http.StatusNotFound, "no X app with this name")
+	return nil, false
+}
+
+// xCRC answers X's challenge: GET /webhooks/x?crc_token=T (the first secret) or /webhooks/x/:app?crc_token=T.
+func (s *Server) xCRC(c *gin.Context) {
+	secrets, ok := s.xSecrets(c)
+	if !ok {
+		return
+	}
+	token := c.Query("crc_token")
+	if token == "" {
+		abortJSON(c, http.StatusBadRequest, "missing crc_token")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"response_token": xwebhook.CRCResponse(secrets[0], token)})
+}
+
+// xWebhook handles POST /webhooks/x[/:app]: the signature is checked on the raw body before anything is
+// parsed; a forged or unsigned request gets 401 and nothing is started or stored. Every event of a delivery
+// gets its own workflow, keyed by the event's identity; typing/read indicators are archived together; keys
+// the pipeline does not know make the whole delivery archived. 200 only when every start was accepted.
+func (s *Server) xWebhook(c *gin.Context) {
+	secrets, ok := s.xSecrets(c)
+	if !ok {
+		return
+	}
+	body, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	if _, ok := xwebhook.Verify(secrets, body, c.GetHeader(xwebhook.SignatureHeader)); !ok {
+		abortJSON(c, http.StatusUnauthorized, "unauthorized")
+		return
+	}
+	d, err := xwebhook.Parse(body)
+	if err != nil {
+		abortJSON(c, http.StatusBadRequest, "invalid X delivery: "+err.Error())
+		return
+	}
+	now := s.now().UTC()
+	var reqs []startRequest
+	for _, ev := range d.Events {
+		reqs = append(reqs, s.xEventStart(ev, now))
+	}
+	sum := sha256.Sum256(body)
+	if len(d.Ephemeral) > 0 {
+		reqs = append(reqs, archiveStart(workflows.XEphemeralWorkflowID(hex.EncodeToString(sum[:])),
+			&workflows.RawEvent{Source: workflows.SourceX, EventType: "indicators", ReceivedAt: now, Body: body}))
+	}
+	if len(d.Unknown) > 0 || len(reqs) == 0 {
+		reqs = append(reqs, archiveStart(workflows.ArchiveEventWorkflowID(workflows.SourceX, hex.EncodeToString(sum[:])),
+			&workflows.RawEvent{Source: workflows.SourceX, EventType: "unknown", ReceivedAt: now, Body: body}))
+	}
+	s.startAll(c, reqs, d.Events)
+}
+
+// xEventStart derives an X event's workflow start.
+func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) startRequest {
+	// AAA delivers an event once per subscribed user: the run waits the delivery window to record them all.
+	// An XAA event_uuid is one delivery: nothing to wait for.
+	eventType, window := ev.Kind, s.opts.XDeliveryWindow
+	if ev.API == xwebhook.APIActivity {
+		eventType, window = ev.EventType, 0
+	}
+	attrs := []temporal.SearchAttributeUpdate{
+		workflows.EventTypeKey.ValueSet(eventType),
+		workflows.SourceKey.ValueSet(workflows.SourceX),
+	}
+	if ev.ForUserID != "" {
+		attrs = append(attrs, workflows.UserIDKey.ValueSet(ev.ForUserID))
+	}
+	return startRequest{
+		id:       workflows.XWorkflowID(ev.Kind, ev.Identity...),
+		workflow: workflows.XEventWorkflowName,
+		summary:  fmt.Sprintf("X %s %s (%s) for user %s", ev.API, eventType, ev.Identity[0], ev.ForUserID),
+		attrs:    attrs,
+		input: workflows.XEventInput{
+			API: ev.API, Kind: ev.Kind, EventType: eventType, ForUserID: ev.ForUserID,
+			DeliveryWindow: window,
+			Raw:            workflows.RawEvent{Source: workflows.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
+		},
+	}
+}
+
+type startOutcome struct {
+	WorkflowID string `json:"workflow_id"`
+	Status     string `json:"status"`
+}
+
+// startAll starts every request (bounded parallelism). A duplicate X event is told about this delivery's
+// for_user_id (DeliveredSignal), so all recipients are recorded. One failed start makes the answer 503: the
+// sender retries, and what was started dedupes.
+func (s *Server) startAll(c *gin.Context, reqs []startRequest, events []xwebhook.Event) {
+	outcomes := make([]startOutcome, len(reqs))
+	var g errgroup.Group
+	g.SetLimit(maxParallelStarts)
+	for i, req := range reqs {
+		g.Go(func() error {
+			status, err := s.startOne(c.Request.Context(), req)
+			if err != nil {
+				return err
+			}
+			outcomes[i] = startOutcome{WorkflowID: req.id, Status: status}
+			if status == statusDuplicate && i < len(events) && events[i].ForUserID != "" {
+				s.signalDelivered(c.Request.Context(), req.id, events[i].ForUserID)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		abortJSON(c, http.StatusServiceUnavailable, "could not hand every event to the pipeline; retry later")
+		return
+	}
+	overall := statusDuplicate
+	for _, o := range outcomes {
+		if o.Status == statusAccepted {
+			overall = statusAccepted
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": overall, "workflow_id": outcomes[0].WorkflowID, "workflows": outcomes})
+}
+
+// signalDelivered tells a running event run about one more recipient. A run already closed (past its
+// delivery window) cannot record it; that is logged, not an error: the event itself was processed.
+func (s *Server) signalDelivered(parent context.Context, workflowID, forUserID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
+	defer cancel()
+	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.DeliveredSignal, forUserID); err != nil {
+		s.logger.Info("duplicate delivery not recorded: run closed", zap.String("workflow_id", workflowID), zap.Error(err))
+	}
+}
+
+// archiveStart is an ArchiveEventWorkflow start for raw under id.
+func archiveStart(id string, raw *workflows.RawEvent) startRequest {
+	return startRequest{
+		id:       id,
+		workflow: workflows.ArchiveEventWorkflowName,
+		summary:  fmt.Sprintf("%s %s archived", raw.Source, raw.EventType),
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.EventTypeKey.ValueSet(raw.EventType),
+			workflows.SourceKey.ValueSet(raw.Source),
+		},
+		input: *raw,
+	}
+}

@@ -1,0 +1,80 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// XEventWorkflow processes one X event exactly once (its ID is XWorkflowID of the event's own identity). It
+// archives the event, stores what it carries (tweets, delete tombstones), hands every user in it to the
+// profile entities, then — for AAA events, which X delivers once per subscribed user — waits DeliveryWindow
+// for the same event delivered for other users (DeliveredSignal) and records all recipients.
+func XEventWorkflow(ctx workflow.Context, in XEventInput) (XEventResult, error) {
+	if in.Kind == "" || len(in.Raw.Body) == 0 || in.Raw.Source == "" {
+		return XEventResult{}, temporal.NewNonRetryableApplicationError("X event needs a kind and a raw body", ErrTypeInvalidInput, nil)
+	}
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	delivered := workflow.GetSignalChannel(ctx, DeliveredSignal)
+	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
+	var res XEventResult
+	if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName,
+		ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &res.RawKey); err != nil {
+		return res, fmt.Errorf("archive X event: %w", err)
+	}
+	var stored StoredXEvent
+	if err := workflow.ExecuteActivity(storeCtx, StoreXEventActivityName,
+		StoreXEventInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &stored); err != nil {
+		return res, fmt.Errorf("store X event: %w", err)
+	}
+	res.Keys = stored.Keys
+	if len(stored.Observations) > 0 {
+		if err := workflow.ExecuteActivity(storeCtx, ObserveProfilesActivityName, stored.Observations).Get(ctx, nil); err != nil {
+			return res, fmt.Errorf("hand observations to profile entities: %w", err)
+		}
+		for _, o := range stored.Observations {
+			res.ObservedUsers = append(res.ObservedUsers, o.UserID)
+		}
+	}
+	if in.ForUserID == "" {
+		return res, nil
+	}
+
+	recipients := []string{in.ForUserID}
+	add := func(id string) {
+		if id != "" && !slices.Contains(recipients, id) {
+			recipients = append(recipients, id)
+		}
+	}
+	if in.DeliveryWindow > 0 {
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		timer := workflow.NewTimer(timerCtx, in.DeliveryWindow)
+		for done := false; !done; {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(delivered, func(c workflow.ReceiveChannel, _ bool) {
+				var id string
+				c.Receive(ctx, &id)
+				add(id)
+			})
+			sel.AddFuture(timer, func(workflow.Future) { done = true })
+			sel.Select(ctx)
+		}
+		cancelTimer()
+	}
+	for {
+		var id string
+		if !delivered.ReceiveAsync(&id) {
+			break
+		}
+		add(id)
+	}
+	slices.Sort(recipients)
+	res.Recipients = recipients
+	record := XDeliveries{WorkflowID: wfID, EventType: in.EventType, ForUserIDs: recipients, RecordedAt: workflow.Now(ctx).UTC()}
+	if err := workflow.ExecuteActivity(storeCtx, WriteXDeliveriesActivityName, record).Get(ctx, &res.DeliveriesKey); err != nil {
+		return res, fmt.Errorf("record deliveries: %w", err)
+	}
+	return res, nil
+}
