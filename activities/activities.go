@@ -68,6 +68,9 @@ func (a *Activities) Register(r interface {
 		workflows.WriteProfileActivityName:      a.WriteProfile,
 		workflows.LoadProfileActivityName:       a.LoadProfile,
 		workflows.StoreXEventActivityName:       a.StoreXEvent,
+		workflows.AwaitJobActivityName:          a.AwaitJob,
+		workflows.ListMonitorsActivityName:      a.ListMonitors,
+		workflows.PollMonitorActivityName:       a.PollMonitor,
 		workflows.WriteXDeliveriesActivityName:  a.WriteXDeliveries,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
@@ -102,6 +105,20 @@ func (a *Activities) WriteJobManifest(ctx context.Context, m workflows.JobManife
 		return "", err
 	}
 	return key, nil
+}
+
+// AwaitJob is one poll of a registered job (GET /jobs/{id}): it returns the job once terminal and fails
+// retryably (ErrTypeJobNotFinished) while it is pending or processing — the activity's retry policy is the
+// poll loop.
+func (a *Activities) AwaitJob(ctx context.Context, jobID int64) (workflows.JobStatus, error) {
+	st, err := a.RefreshJob(ctx, jobID)
+	if err != nil {
+		return st, err
+	}
+	if st.Status != workflows.JobStatusSuccess && st.Status != workflows.JobStatusError {
+		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is still %s", jobID, st.Status), workflows.ErrTypeJobNotFinished)
+	}
+	return st, nil
 }
 
 // RefreshJob reads job jobID's current status from the SocialData API (GET /jobs/{id}), to obtain a fresh

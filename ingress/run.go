@@ -43,6 +43,7 @@ func OptionsFrom(cfg config.Config) (Options, error) {
 	return Options{
 		XSecrets:        secrets,
 		XDeliveryWindow: cfg.XDeliveryWindow,
+		JobPollInterval: cfg.JobPollInterval,
 		TaskQueue:       cfg.TaskQueue,
 		WebhookToken:    cfg.SocialDataWebhookToken,
 		APIToken:        cfg.APIToken,

@@ -28,6 +28,8 @@ type Options struct {
 	XSecrets []xwebhook.Secret
 	// XDeliveryWindow is passed to X event runs (see workflows.XEventInput).
 	XDeliveryWindow time.Duration
+	// JobPollInterval is the first wait between polls of a registered job.
+	JobPollInterval time.Duration
 	// MaxBodyBytes caps a request body (413 beyond).
 	MaxBodyBytes int64
 	// StartTimeout bounds the wait for Temporal to accept a start.
@@ -86,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/users/:id/profile", s.getProfile)
 	v1.GET("/users/:id/history", s.getHistory)
 	v1.GET("/events/:workflow_id", s.getEvent)
+	v1.POST("/jobs", s.registerJob)
 	return r
 }
 

@@ -1,18 +1,20 @@
 package ingress
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
 
 	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/workflows"
 )
 
@@ -48,62 +50,16 @@ func (s *Server) socialDataWebhook(c *gin.Context) {
 			abortJSON(c, http.StatusBadRequest, "invalid job_finished: "+err.Error())
 			return
 		}
-		s.start(c, startRequest{
-			id:       workflows.JobWorkflowID(job.JobID),
-			workflow: workflows.JobWorkflowName,
-			summary:  fmt.Sprintf("SocialData job %d finished: %s", job.JobID, job.Status),
-			attrs: []temporal.SearchAttributeUpdate{
-				workflows.EventTypeKey.ValueSet(hook.Event),
-				workflows.SourceKey.ValueSet(workflows.SourceSocialData),
-				workflows.JobIDKey.ValueSet(strconv.FormatInt(job.JobID, 10)),
-			},
-			input: workflows.JobInput{
-				JobID:        job.JobID,
-				Status:       job.Status,
-				DatafileURL:  job.DatafileURL,
-				ErrorMessage: job.Message,
-				Raw:          raw,
-			},
-		})
+		s.startJob(c, job, raw)
 	case socialdata.EventNewTweet, socialdata.EventNewFollowing, socialdata.EventProfileUpdate:
 		ev, err := socialdata.ParseMonitorEvent(hook)
 		if err != nil {
 			abortJSON(c, http.StatusBadRequest, "invalid "+hook.Event+": "+err.Error())
 			return
 		}
-		s.start(c, monitorStart(ev, raw))
+		s.start(c, starts.MonitorEvent(ev, *raw))
 	default:
 		s.startArchive(c, raw)
-	}
-}
-
-// monitorStart derives a monitor event's workflow ID, search attributes and summary.
-func monitorStart(ev socialdata.MonitorEvent, raw *workflows.RawEvent) startRequest {
-	var id, summary string
-	switch ev.Event {
-	case socialdata.EventNewTweet:
-		id = workflows.TweetWorkflowID(ev.Meta.MonitorID, ev.TweetID)
-		summary = fmt.Sprintf("New tweet %s by user %s", ev.TweetID, ev.UserID)
-	case socialdata.EventNewFollowing:
-		id = workflows.FollowingWorkflowID(ev.Meta.MonitorID, ev.UserID)
-		summary = fmt.Sprintf("User %s now follows user %s", ev.Meta.MonitoredIDStr, ev.UserID)
-	default:
-		id = workflows.ProfileUpdateWorkflowID(ev.UserID, workflows.ProfileHash(ev.Data))
-		summary = fmt.Sprintf("Profile update of user %s (%d fields reported)", ev.UserID, len(ev.Changes))
-	}
-	return startRequest{
-		id:       id,
-		workflow: workflows.MonitorEventWorkflowName,
-		summary:  summary,
-		attrs: []temporal.SearchAttributeUpdate{
-			workflows.EventTypeKey.ValueSet(ev.Event),
-			workflows.SourceKey.ValueSet(workflows.SourceSocialData),
-			workflows.MonitorIDKey.ValueSet(ev.Meta.MonitorID),
-			workflows.UserIDKey.ValueSet(ev.UserID),
-		},
-		input: workflows.MonitorEventInput{
-			EventType: ev.Event, MonitorID: ev.Meta.MonitorID, UserID: ev.UserID, TweetID: ev.TweetID, Raw: *raw,
-		},
 	}
 }
 
@@ -111,7 +67,7 @@ func monitorStart(ev socialdata.MonitorEvent, raw *workflows.RawEvent) startRequ
 // from the body's digest, so a re-delivered body is archived once.
 func (s *Server) startArchive(c *gin.Context, raw *workflows.RawEvent) {
 	sum := sha256.Sum256(raw.Body)
-	s.start(c, archiveStart(workflows.ArchiveEventWorkflowID(raw.Source, hex.EncodeToString(sum[:])), raw))
+	s.start(c, starts.Archive(workflows.ArchiveEventWorkflowID(raw.Source, hex.EncodeToString(sum[:])), *raw))
 }
 
 // readBody reads the whole body through the size limit. On failure it has already answered.
@@ -133,11 +89,57 @@ func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
 	return body, true
 }
 
-// startRequest is one workflow start.
-type startRequest struct {
-	id       string
-	workflow string
-	summary  string
-	attrs    []temporal.SearchAttributeUpdate
-	input    any
+// startJob starts the job's workflow. When a run already exists — a registered job waiting for this webhook —
+// the webhook is handed to it (an update that answers whether the run was still waiting), so a job is one
+// workflow either way.
+func (s *Server) startJob(c *gin.Context, job socialdata.Job, raw *workflows.RawEvent) {
+	req := starts.Job(job, raw, s.opts.JobPollInterval)
+	c.Set(ctxWorkflowID, req.ID)
+	status, err := s.startOne(c.Request.Context(), req)
+	if err != nil {
+		abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
+		return
+	}
+	if status == starts.Duplicate {
+		status = s.deliverJobWebhook(c.Request.Context(), req)
+	}
+	c.JSON(http.StatusOK, gin.H{"status": status, "workflow_id": req.ID})
+}
+
+// deliverJobWebhook hands a job_finished webhook to an existing run of the job (JobFinishedUpdate) and returns
+// what the run says: "accepted" if it was a registered job still waiting, "duplicate" otherwise. A run that
+// has closed cannot take updates: that is a duplicate too.
+func (s *Server) deliverJobWebhook(parent context.Context, req starts.Request) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   req.ID,
+		UpdateName:   workflows.JobFinishedUpdate,
+		Args:         []any{req.Input},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var outcome string
+	if err == nil {
+		err = h.Get(ctx, &outcome)
+	}
+	if err != nil {
+		s.logger.Info("job webhook is a duplicate of a closed run", zap.String("workflow_id", req.ID), zap.Error(err))
+		return starts.Duplicate
+	}
+	return outcome
+}
+
+// registerJob handles POST /v1/jobs {"job_id": N}: start the job's workflow before its webhook, to wait for it
+// and poll GET /jobs/{id} meanwhile. The same workflow ID as the webhook's, so it is one run either way.
+func (s *Server) registerJob(c *gin.Context) {
+	body, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	job, err := socialdata.ParseJob(body)
+	if err != nil {
+		abortJSON(c, http.StatusBadRequest, "invalid job registration: "+err.Error())
+		return
+	}
+	s.start(c, starts.Job(socialdata.Job{JobID: job.JobID}, nil, s.opts.JobPollInterval))
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 	"github.com/socialhook/pipeline/workflows"
 )
@@ -76,24 +77,24 @@ func (s *Server) xWebhook(c *gin.Context) {
 		return
 	}
 	now := s.now().UTC()
-	var reqs []startRequest
+	var reqs []starts.Request
 	for _, ev := range d.Events {
 		reqs = append(reqs, s.xEventStart(ev, now))
 	}
 	sum := sha256.Sum256(body)
 	if len(d.Ephemeral) > 0 {
-		reqs = append(reqs, archiveStart(workflows.XEphemeralWorkflowID(hex.EncodeToString(sum[:])),
-			&workflows.RawEvent{Source: workflows.SourceX, EventType: "indicators", ReceivedAt: now, Body: body}))
+		reqs = append(reqs, starts.Archive(workflows.XEphemeralWorkflowID(hex.EncodeToString(sum[:])),
+			workflows.RawEvent{Source: workflows.SourceX, EventType: "indicators", ReceivedAt: now, Body: body}))
 	}
 	if len(d.Unknown) > 0 || len(reqs) == 0 {
-		reqs = append(reqs, archiveStart(workflows.ArchiveEventWorkflowID(workflows.SourceX, hex.EncodeToString(sum[:])),
-			&workflows.RawEvent{Source: workflows.SourceX, EventType: "unknown", ReceivedAt: now, Body: body}))
+		reqs = append(reqs, starts.Archive(workflows.ArchiveEventWorkflowID(workflows.SourceX, hex.EncodeToString(sum[:])),
+			workflows.RawEvent{Source: workflows.SourceX, EventType: "unknown", ReceivedAt: now, Body: body}))
 	}
 	s.startAll(c, reqs, d.Events)
 }
 
 // xEventStart derives an X event's workflow start.
-func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) startRequest {
+func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
 	// AAA delivers an event once per subscribed user: the run waits the delivery window to record them all.
 	// An XAA event_uuid is one delivery: nothing to wait for.
 	eventType, window := ev.Kind, s.opts.XDeliveryWindow
@@ -107,12 +108,12 @@ func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) startRequest {
 	if ev.ForUserID != "" {
 		attrs = append(attrs, workflows.UserIDKey.ValueSet(ev.ForUserID))
 	}
-	return startRequest{
-		id:       workflows.XWorkflowID(ev.Kind, ev.Identity...),
-		workflow: workflows.XEventWorkflowName,
-		summary:  fmt.Sprintf("X %s %s (%s) for user %s", ev.API, eventType, ev.Identity[0], ev.ForUserID),
-		attrs:    attrs,
-		input: workflows.XEventInput{
+	return starts.Request{
+		ID:       workflows.XWorkflowID(ev.Kind, ev.Identity...),
+		Workflow: workflows.XEventWorkflowName,
+		Summary:  fmt.Sprintf("X %s %s (%s) for user %s", ev.API, eventType, ev.Identity[0], ev.ForUserID),
+		Attrs:    attrs,
+		Input: workflows.XEventInput{
 			API: ev.API, Kind: ev.Kind, EventType: eventType, ForUserID: ev.ForUserID,
 			DeliveryWindow: window,
 			Raw:            workflows.RawEvent{Source: workflows.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
@@ -128,7 +129,7 @@ type startOutcome struct {
 // startAll starts every request (bounded parallelism). A duplicate X event is told about this delivery's
 // for_user_id (DeliveredSignal), so all recipients are recorded. One failed start makes the answer 503: the
 // sender retries, and what was started dedupes.
-func (s *Server) startAll(c *gin.Context, reqs []startRequest, events []xwebhook.Event) {
+func (s *Server) startAll(c *gin.Context, reqs []starts.Request, events []xwebhook.Event) {
 	outcomes := make([]startOutcome, len(reqs))
 	var g errgroup.Group
 	g.SetLimit(maxParallelStarts)
@@ -138,9 +139,9 @@ func (s *Server) startAll(c *gin.Context, reqs []startRequest, events []xwebhook
 			if err != nil {
 				return err
 			}
-			outcomes[i] = startOutcome{WorkflowID: req.id, Status: status}
-			if status == statusDuplicate && i < len(events) && events[i].ForUserID != "" {
-				s.signalDelivered(c.Request.Context(), req.id, events[i].ForUserID)
+			outcomes[i] = startOutcome{WorkflowID: req.ID, Status: status}
+			if status == starts.Duplicate && i < len(events) && events[i].ForUserID != "" {
+				s.signalDelivered(c.Request.Context(), req.ID, events[i].ForUserID)
 			}
 			return nil
 		})
@@ -149,10 +150,10 @@ func (s *Server) startAll(c *gin.Context, reqs []startRequest, events []xwebhook
 		abortJSON(c, http.StatusServiceUnavailable, "could not hand every event to the pipeline; retry later")
 		return
 	}
-	overall := statusDuplicate
+	overall := starts.Duplicate
 	for _, o := range outcomes {
-		if o.Status == statusAccepted {
-			overall = statusAccepted
+		if o.Status == starts.Accepted {
+			overall = starts.Accepted
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": overall, "workflow_id": outcomes[0].WorkflowID, "workflows": outcomes})
@@ -165,19 +166,5 @@ func (s *Server) signalDelivered(parent context.Context, workflowID, forUserID s
 	defer cancel()
 	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.DeliveredSignal, forUserID); err != nil {
 		s.logger.Info("duplicate delivery not recorded: run closed", zap.String("workflow_id", workflowID), zap.Error(err))
-	}
-}
-
-// archiveStart is an ArchiveEventWorkflow start for raw under id.
-func archiveStart(id string, raw *workflows.RawEvent) startRequest {
-	return startRequest{
-		id:       id,
-		workflow: workflows.ArchiveEventWorkflowName,
-		summary:  fmt.Sprintf("%s %s archived", raw.Source, raw.EventType),
-		attrs: []temporal.SearchAttributeUpdate{
-			workflows.EventTypeKey.ValueSet(raw.EventType),
-			workflows.SourceKey.ValueSet(raw.Source),
-		},
-		input: *raw,
 	}
 }

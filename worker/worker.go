@@ -63,6 +63,11 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err := EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return err
 	}
+	if cfg.PollInterval > 0 {
+		if err := EnsurePollerSchedule(ctx, c, cfg); err != nil {
+			return err
+		}
+	}
 	w, err := New(cfg, c, store)
 	if err != nil {
 		return err

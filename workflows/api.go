@@ -55,7 +55,12 @@ const (
 	ObserveProfilesActivityName   = "ObserveProfiles"
 	WriteProfileActivityName      = "WriteProfile"
 	LoadProfileActivityName       = "LoadProfile"
+	AwaitJobActivityName          = "AwaitJob"
 )
+
+// JobFinishedUpdate hands a job_finished webhook to a JobWorkflow that was registered before its webhook. It
+// returns "accepted" while the run waits, "duplicate" once it has the job.
+const JobFinishedUpdate = "job_finished"
 
 // Sources name where a webhook came from; they appear in raw-archive object keys.
 const (
@@ -187,7 +192,8 @@ type RawEvent struct {
 // JobInput starts JobWorkflow. It carries the parsed job and the raw webhook that announced it.
 type JobInput struct {
 	JobID int64 `json:"job_id"`
-	// Status is the job's status as last reported: success or error (terminal statuses only).
+	// Status is the job's status as last reported: success or error; empty for a registered job whose run
+	// waits for the webhook (or polls).
 	Status string `json:"status"`
 	// DatafileURL is result.datafile_url of a successful job; it may expire.
 	DatafileURL string `json:"datafile_url,omitempty"`
@@ -195,6 +201,9 @@ type JobInput struct {
 	ErrorMessage string `json:"error_message,omitempty"`
 	// Raw is the webhook as received; nil when the run was started without a webhook.
 	Raw *RawEvent `json:"raw,omitempty"`
+	// PollInterval is the first wait between polls of GET /jobs/{id} for a registered job (then ×1.5, at most
+	// 5 min); zero means 10 s.
+	PollInterval time.Duration `json:"poll_interval,omitempty"`
 }
 
 // JobResult is JobWorkflow's result, shown in the Temporal UI. It holds keys and digests, never data.
@@ -263,6 +272,9 @@ const (
 	ErrTypeDatafileClient = "DatafileClientError"
 	ErrTypeInvalidInput   = "InvalidInput"
 	ErrTypeJobAPI         = "SocialDataJobAPIError"
+	// ErrTypeJobNotFinished is the retryable failure of a poll that found the job still running: the retry
+	// policy is the poll loop, and the last failure shows "still processing" in the UI.
+	ErrTypeJobNotFinished = "JobNotFinished"
 	// ErrTypeFetchFailed fails a JobWorkflow whose datafile fetch ran out of retries.
 	ErrTypeFetchFailed = "DatafileFetchFailed"
 )

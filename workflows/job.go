@@ -8,8 +8,67 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// awaitFinished returns the finished job: the input itself when the run was started by the webhook, else the
+// first of the webhook (delivered as JobFinishedUpdate) and a poll of GET /jobs/{id} that finds the job
+// terminal. A JobFinishedUpdate is answered "accepted" while the run waits and "duplicate" afterwards, so the
+// ingress can tell a webhook that completed a registered job from a repeat.
+func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
+	var finished *JobInput
+	if in.Status != "" {
+		finished = &in
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, JobFinishedUpdate,
+		func(ctx workflow.Context, w JobInput) (string, error) {
+			if finished != nil {
+				return "duplicate", nil
+			}
+			finished = &w
+			return "accepted", nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, w JobInput) error {
+			if w.JobID != in.JobID || w.Status == "" {
+				return fmt.Errorf("update for job %d must carry job %d with a terminal status", w.JobID, in.JobID)
+			}
+			return w.validate()
+		}},
+	); err != nil {
+		return in, fmt.Errorf("register %s: %w", JobFinishedUpdate, err)
+	}
+	if finished != nil {
+		return *finished, nil
+	}
+
+	workflow.GetLogger(ctx).Info("job registered: waiting for its webhook, polling meanwhile", "JobId", in.JobID)
+	pollCtx, cancelPoll := workflow.WithCancel(ctx)
+	defer cancelPoll()
+	var polled JobStatus
+	var pollErr error
+	polledDone := false
+	poll := workflow.ExecuteActivity(workflow.WithActivityOptions(pollCtx, jobPollOptions(in.PollInterval)), AwaitJobActivityName, in.JobID)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		pollErr = poll.Get(gctx, &polled)
+		polledDone = true
+	})
+	if err := workflow.Await(ctx, func() bool { return finished != nil || polledDone }); err != nil {
+		return in, err
+	}
+	if finished != nil {
+		return *finished, nil
+	}
+	if pollErr != nil {
+		return in, fmt.Errorf("watch job %d: %w", in.JobID, pollErr)
+	}
+	finished = &JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
+	if err := finished.validate(); err != nil {
+		return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), ErrTypeJobAPI, nil)
+	}
+	return *finished, nil
+}
+
 // JobWorkflow processes one finished SocialData job, exactly once per job id (its workflow ID is
-// JobWorkflowID). It archives the webhook that announced the job, then:
+// JobWorkflowID). Started by the webhook, it has the job at once; started by a registration (POST /v1/jobs,
+// or `temporal workflow start` with only job_id), it waits for the webhook and polls GET /jobs/{id} meanwhile.
+// It archives the webhook that announced the job (if any), then:
 //   - status "error": records the provider's message in the job manifest and completes;
 //   - status "success": streams the datafile into MinIO and records size, sha256 and source in the manifest.
 //     An expired (403) datafile URL is replaced once by a fresh one from GET /jobs/{id}.
@@ -20,6 +79,11 @@ func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
 	if err := in.validate(); err != nil {
 		return JobResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
+	finished, err := awaitFinished(ctx, in)
+	if err != nil {
+		return JobResult{JobID: in.JobID}, err
+	}
+	in = finished
 	logger := workflow.GetLogger(ctx)
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	result := JobResult{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage}
@@ -119,6 +183,9 @@ func failureMessage(err error) string {
 func (in JobInput) validate() error {
 	if in.JobID <= 0 {
 		return ErrInvalidJobID
+	}
+	if in.Status == "" && in.Raw == nil {
+		return nil // registered: the run waits for the webhook or polls
 	}
 	switch in.Status {
 	case JobStatusSuccess:

@@ -49,3 +49,23 @@ var apiOptions = workflow.ActivityOptions{
 		NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeJobAPI},
 	},
 }
+
+// jobPollOptions make one activity the poll loop of a registered job (samples-go's "retry policy as the poll
+// loop"): each attempt reads GET /jobs/{id} once and fails retryably while the job runs. The job is watched
+// for up to a week.
+func jobPollOptions(first time.Duration) workflow.ActivityOptions {
+	if first <= 0 {
+		first = 10 * time.Second
+	}
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 7 * 24 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        first,
+			BackoffCoefficient:     1.5,
+			MaximumInterval:        max(5*time.Minute, first),
+			MaximumAttempts:        0,
+			NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeJobAPI},
+		},
+	}
+}

@@ -11,4 +11,5 @@ func Register(r interface {
 	r.RegisterWorkflowWithOptions(MonitorEventWorkflow, workflow.RegisterOptions{Name: MonitorEventWorkflowName})
 	r.RegisterWorkflowWithOptions(ProfileEntityWorkflow, workflow.RegisterOptions{Name: ProfileEntityWorkflowName})
 	r.RegisterWorkflowWithOptions(XEventWorkflow, workflow.RegisterOptions{Name: XEventWorkflowName})
+	r.RegisterWorkflowWithOptions(PollerWorkflow, workflow.RegisterOptions{Name: PollerWorkflowName})
 }

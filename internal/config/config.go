@@ -69,6 +69,16 @@ type Config struct {
 	// users before recording them all and completing.
 	XDeliveryWindow time.Duration `env:"X_DELIVERY_WINDOW" envDefault:"1m"`
 
+	// JobPollInterval is the first wait between polls of GET /jobs/{id} for a job registered before its
+	// webhook (then ×1.5 up to 5 min).
+	JobPollInterval time.Duration `env:"JOB_POLL_INTERVAL" envDefault:"10s"`
+	// PollInterval is the poller schedule's interval (socialdata-poller); 0 leaves the schedule alone.
+	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"5m"`
+	// PollOverlap widens each poll window backwards, so an event at a window's edge is never missed.
+	PollOverlap time.Duration `env:"POLL_OVERLAP" envDefault:"1m"`
+	// PollConcurrency bounds the monitors polled at once.
+	PollConcurrency int `env:"POLL_CONCURRENCY" envDefault:"4"`
+
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
 
@@ -148,6 +158,18 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("X_DELIVERY_WINDOW=%s: want 0..1h", c.XDeliveryWindow))
 	}
 	c.XConsumerSecrets = trimAll(c.XConsumerSecrets)
+	if c.JobPollInterval < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_POLL_INTERVAL=%s: want at least 1s", c.JobPollInterval))
+	}
+	if c.PollInterval != 0 && c.PollInterval < time.Minute {
+		errs = append(errs, fmt.Errorf("POLL_INTERVAL=%s: want 0 (no schedule) or at least 1m", c.PollInterval))
+	}
+	if c.PollOverlap < 0 {
+		errs = append(errs, fmt.Errorf("POLL_OVERLAP=%s: want a non-negative duration", c.PollOverlap))
+	}
+	if c.PollConcurrency < 1 || c.PollConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("POLL_CONCURRENCY=%d: want 1..64", c.PollConcurrency))
+	}
 	if c.StartTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("START_TIMEOUT=%s: want a positive duration", c.StartTimeout))
 	}

@@ -32,6 +32,8 @@ type Server struct {
 	jobs     map[int64]Job
 	failures map[string]int // datafile URL (path+query) → failed answers given so far
 	requests map[string]int // path → requests seen
+	polls    map[int64]int  // job id → GET /jobs/{id} answered
+	twitter  *twitterState
 }
 
 // Job is a job the fake knows. Datafile, when set, describes the datafile a successful job points at.
@@ -40,6 +42,8 @@ type Job struct {
 	Status   string // pending | processing | success | error
 	Message  string
 	Datafile *Datafile
+	// PendingPolls makes the first PendingPolls GET /jobs/{id} answer "processing" before Status.
+	PendingPolls int
 }
 
 // Datafile describes a generated datafile. Its bytes are a pure function of Seed and Size.
@@ -63,6 +67,7 @@ func New(apiKey string) *Server {
 		jobs:     map[int64]Job{},
 		failures: map[string]int{},
 		requests: map[string]int{},
+		polls:    map[int64]int{},
 	}
 }
 
@@ -117,11 +122,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[r.URL.Path]++
 	s.mu.Unlock()
+	if strings.HasPrefix(r.URL.Path, "/datafiles/") {
+		if r.Method == http.MethodGet {
+			s.getDatafile(w, r)
+			return
+		}
+	} else if !s.authorized(w, r) || s.apiFault(w) {
+		return
+	}
 	switch {
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/jobs/"):
 		s.getJob(w, r)
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/datafiles/"):
-		s.getDatafile(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/monitors":
+		s.getMonitors(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/twitter/user/"):
+		s.getTwitterUser(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"status": "error", "message": "Not found"})
 	}
@@ -137,9 +152,6 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 // getJob answers GET /jobs/{id} like the real API: {job_id, status, result?, message?}.
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(w, r) {
-		return
-	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/jobs/"), 10, 64)
 	if err != nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"status": "error", "message": "Job not found"})
@@ -147,6 +159,10 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	job, ok := s.jobs[id]
+	s.polls[id]++
+	if s.polls[id] <= job.PendingPolls {
+		job.Status = "processing"
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"status": "error", "message": "Job not found"})
@@ -167,6 +183,11 @@ func (s *Server) JobBody(job Job) map[string]any {
 		body["message"] = job.Message
 	}
 	return body
+}
+
+func marshal(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }
 
 // JobFinishedWebhook returns the job_finished webhook body SocialData would send for job.

@@ -84,3 +84,6 @@ func HistoryKey(userID string, observedAt time.Time, observationID string) strin
 
 // XDeliveriesKey returns the key of the record of which subscribed users X delivered an event for.
 func XDeliveriesKey(workflowID string) string { return "x/deliveries/" + workflowID + ".json" }
+
+// FollowingSetKey returns the key of the following set a following monitor's last poll saw.
+func FollowingSetKey(monitorID string) string { return "following/" + monitorID + ".json" }

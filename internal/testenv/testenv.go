@@ -115,6 +115,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		"API_TOKEN":                APIToken,
 		"X_CONSUMER_SECRET":        strings.Join(XSecrets, ","),
 		"X_DELIVERY_WINDOW":        "2s",
+		"POLL_INTERVAL":            "1h",
+		"JOB_POLL_INTERVAL":        "1s",
 		"DATAFILE_ALLOWED_HOSTS":   fakeHost,
 		"WORKER_HEALTH_ADDR":       "",
 	}
@@ -132,6 +134,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if err = worker.EnsureSearchAttributes(ctx, s.Client, s.Config.TemporalNamespace); err != nil {
+		return nil, err
+	}
+	if err = worker.EnsurePollerSchedule(ctx, s.Client, s.Config); err != nil {
 		return nil, err
 	}
 	if !opts.NoWorker {

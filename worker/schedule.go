@@ -1,0 +1,54 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// EnsurePollerSchedule creates the socialdata-poller schedule, or updates its interval and action to cfg's:
+// every worker runs it at start, so the schedule always matches the deployed configuration. A paused schedule
+// stays paused. Overlapping runs are skipped (a slow poll is not stacked); backfills choose their own policy.
+func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.PollInterval}}}
+	action := &client.ScheduleWorkflowAction{
+		ID:        workflows.PollerWorkflowIDPrefix,
+		Workflow:  workflows.PollerWorkflowName,
+		TaskQueue: cfg.TaskQueue,
+		Args: []any{workflows.PollerInput{
+			Interval: cfg.PollInterval, Overlap: cfg.PollOverlap, Concurrency: cfg.PollConcurrency,
+		}},
+	}
+	sc := c.ScheduleClient()
+	_, err := sc.Create(ctx, client.ScheduleOptions{
+		ID:      workflows.PollerScheduleID,
+		Spec:    spec,
+		Action:  action,
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Note:    "Recovers SocialData events the webhooks missed (see README: Missed webhooks and backfills).",
+	})
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", workflows.PollerScheduleID, err)
+	}
+	err = sc.GetHandle(ctx, workflows.PollerScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			s.Spec, s.Action = &spec, action
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("update schedule %s: %w", workflows.PollerScheduleID, err)
+	}
+	return nil
+}
