@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -15,7 +16,14 @@ import (
 
 // EnsurePollerSchedule creates the socialdata-poller schedule, or updates its interval and action to cfg's:
 // every worker runs it at start, so the schedule always matches the deployed configuration. A paused schedule
-// stays paused. Overlapping runs are skipped (a slow poll is not stacked); backfills choose their own policy.
+// stays paused.
+//
+// No window may be lost, so overlapping runs are buffered (BufferAll), never skipped, and after an outage the
+// schedule catches up the windows of the last catchupWindow (the dedupe window: older events would not dedupe
+// anyway). Backfills choose their own policy.
+// catchupWindow is how far back the schedule catches up after an outage: the dedupe window (7 days).
+const catchupWindow = 7 * 24 * time.Hour
+
 func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.PollInterval}}}
 	action := &client.ScheduleWorkflowAction{
@@ -28,11 +36,12 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 	}
 	sc := c.ScheduleClient()
 	_, err := sc.Create(ctx, client.ScheduleOptions{
-		ID:      workflows.PollerScheduleID,
-		Spec:    spec,
-		Action:  action,
-		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Note:    "Recovers SocialData events the webhooks missed (see README: Missed webhooks and backfills).",
+		ID:            workflows.PollerScheduleID,
+		Spec:          spec,
+		Action:        action,
+		Overlap:       enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL,
+		CatchupWindow: catchupWindow,
+		Note:          "Recovers SocialData events the webhooks missed (see README: Missed webhooks and backfills).",
 	})
 	if err == nil {
 		return nil
@@ -44,6 +53,10 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
 			s.Spec, s.Action = &spec, action
+			if s.Policy == nil {
+				s.Policy = &client.SchedulePolicies{}
+			}
+			s.Policy.Overlap, s.Policy.CatchupWindow = enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL, catchupWindow
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		},
 	})

@@ -35,8 +35,8 @@ type PollerInput struct {
 	Overlap     time.Duration `json:"overlap"`
 	Concurrency int           `json:"concurrency,omitempty"`
 	// From and To fix the window explicitly (both or neither).
-	From time.Time `json:"from,omitempty"`
-	To   time.Time `json:"to,omitempty"`
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
 	// MonitorIDs and UserIDs, when set, restrict the poll to those monitors / monitored users.
 	MonitorIDs []string `json:"monitor_ids,omitempty"`
 	UserIDs    []string `json:"user_ids,omitempty"`

@@ -34,10 +34,14 @@ func run() error {
 	jobs := flag.Int("jobs", 0, "number of successful jobs to register and announce (ids from -first-job)")
 	firstJob := flag.Int64("first-job", 1000, "first job id")
 	size := flag.Int64("size", 1<<20, "datafile size in bytes")
+	demo := flag.Bool("demo-monitors", false, "serve demo monitors: user_tweets with a tweet every hour of the past 3 days, user_following and user_profile")
 	flag.Parse()
 
 	fake := fakesocialdata.New(*apiKey)
 	fake.SetBaseURL("http://" + *addr)
+	if *demo {
+		addDemoMonitors(fake, time.Now())
+	}
 	srv := &http.Server{Addr: *addr, Handler: fake, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -68,4 +72,22 @@ func run() error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// addDemoMonitors gives the fake three monitors of user 44196397 and a tweet every hour of the past 3 days,
+// none of which was ever sent as a webhook: what a poll or a backfill recovers.
+func addDemoMonitors(fake *fakesocialdata.Server, now time.Time) {
+	user := map[string]any{"id": 44196397, "id_str": "44196397", "name": "Elon Musk", "screen_name": "elonmusk",
+		"location": "", "url": nil, "description": "", "protected": false, "verified": true, "followers_count": 217258406}
+	fake.PutUser(user)
+	fake.AddMonitor(fakesocialdata.Monitor{ID: "01demotweets0000000000000", Type: "user_tweets", UserID: "44196397"})
+	fake.AddMonitor(fakesocialdata.Monitor{ID: "01demofollowing0000000000", Type: "user_following", UserID: "44196397"})
+	fake.AddMonitor(fakesocialdata.Monitor{ID: "01demoprofile000000000000", Type: "user_profile", UserID: "44196397"})
+	start := now.UTC().Truncate(time.Hour)
+	for h := range 72 {
+		at := start.Add(-time.Duration(h) * time.Hour)
+		id := fmt.Sprintf("19000000000%08d", at.Unix()/3600)
+		fake.AddTweet("44196397", map[string]any{"id_str": id, "full_text": "demo tweet at " + at.Format(time.RFC3339),
+			"tweet_created_at": at.Format(fakesocialdata.TimeLayout), "user": user})
+	}
 }
