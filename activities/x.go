@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -109,12 +108,7 @@ func (x *xStore) aaa(env socialdata.Object) {
 		x.observe(ev.Child("target"), nil)
 	case xwebhook.KindDM:
 		users := env.Child("users")
-		keys := make([]string, 0, len(users))
-		for k := range users {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range users.Keys() {
 			x.observe(users.Child(k), nil)
 		}
 	case xwebhook.KindTweetDelete:
@@ -147,12 +141,7 @@ func (x *xStore) xaa(data socialdata.Object) {
 			}
 		}
 		users := p.Child("users")
-		ids := make([]string, 0, len(users))
-		for id := range users {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
+		for _, id := range users.Keys() {
 			if u := users.Child(id).Child("data"); u != nil {
 				x.observe(v2User(u), nil)
 			}

@@ -29,15 +29,9 @@ func MonitorEventWorkflow(ctx workflow.Context, in MonitorEventInput) (MonitorEv
 		return res, fmt.Errorf("store monitor event: %w", err)
 	}
 	res.TweetKeys, res.FollowKey = stored.TweetKeys, stored.FollowKey
-	if len(stored.Observations) > 0 {
-		// Signal-with-start is idempotent here: the entity ignores an observation ID it has already applied,
-		// so a retried activity cannot record a change twice.
-		if err := workflow.ExecuteActivity(storeCtx, ObserveProfilesActivityName, stored.Observations).Get(ctx, nil); err != nil {
-			return res, fmt.Errorf("hand observations to profile entities: %w", err)
-		}
-		for _, o := range stored.Observations {
-			res.ObservedUsers = append(res.ObservedUsers, o.UserID)
-		}
+	var err error
+	if res.ObservedUsers, err = observeAll(ctx, stored.Observations); err != nil {
+		return res, err
 	}
 	workflow.GetLogger(ctx).Info("monitor event processed", "EventType", in.EventType, "MonitorId", in.MonitorID,
 		"users", len(res.ObservedUsers))
@@ -54,4 +48,22 @@ func (in MonitorEventInput) validate() error {
 		return errors.New("monitor event needs a user id and a raw body")
 	}
 	return nil
+}
+
+// observeAll hands observations to their users' profile entities and returns the users observed.
+// Signal-with-start is idempotent here: an entity ignores an observation ID it has already applied, so a
+// retried activity cannot record a change twice.
+func observeAll(ctx workflow.Context, observations []Observation) ([]string, error) {
+	if len(observations) == 0 {
+		return nil, nil
+	}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), ObserveProfilesActivityName,
+		observations).Get(ctx, nil); err != nil {
+		return nil, fmt.Errorf("hand observations to profile entities: %w", err)
+	}
+	users := make([]string, 0, len(observations))
+	for _, o := range observations {
+		users = append(users, o.UserID)
+	}
+	return users, nil
 }

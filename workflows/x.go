@@ -30,13 +30,9 @@ func XEventWorkflow(ctx workflow.Context, in XEventInput) (XEventResult, error) 
 		return res, fmt.Errorf("store X event: %w", err)
 	}
 	res.Keys = stored.Keys
-	if len(stored.Observations) > 0 {
-		if err := workflow.ExecuteActivity(storeCtx, ObserveProfilesActivityName, stored.Observations).Get(ctx, nil); err != nil {
-			return res, fmt.Errorf("hand observations to profile entities: %w", err)
-		}
-		for _, o := range stored.Observations {
-			res.ObservedUsers = append(res.ObservedUsers, o.UserID)
-		}
+	var err error
+	if res.ObservedUsers, err = observeAll(ctx, stored.Observations); err != nil {
+		return res, err
 	}
 	if in.ForUserID == "" {
 		return res, nil

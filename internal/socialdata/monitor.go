@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -142,6 +143,16 @@ func (o Object) Child(key string) Object {
 		return nil
 	}
 	return c
+}
+
+// Keys returns the object's keys, sorted.
+func (o Object) Keys() []string {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // JSON encodes the object (keys sorted).

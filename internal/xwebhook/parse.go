@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/socialhook/pipeline/internal/socialdata"
@@ -96,12 +95,7 @@ func parseXAA(data socialdata.Object, body []byte) Delivery {
 func parseAAA(top socialdata.Object) Delivery {
 	d := Delivery{API: APIAccountActivity}
 	forUser := str(top["for_user_id"])
-	keys := make([]string, 0, len(top))
-	for k := range top {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range top.Keys() {
 		if aaaContextKeys[key] {
 			continue
 		}
