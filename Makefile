@@ -12,6 +12,7 @@ export X_CONSUMER_SECRET ?= dev-x-consumer-secret-change-me
 export SOCIALDATA_API_URL ?= http://127.0.0.1:8090
 export SOCIALDATA_API_KEY ?= dev-api-key
 export DATAFILE_ALLOWED_HOSTS ?= s3.amazonaws.com,*.s3.amazonaws.com,127.0.0.1:8090
+export DATAFILE_ALLOW_PRIVATE ?= true
 export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1

@@ -34,6 +34,10 @@ type Deps struct {
 	TaskQueue string
 	// TrackedFields are the profile fields whose changes make history entries (for new entities).
 	TrackedFields []string
+	// DatafileMaxBytes caps a datafile (0: no cap).
+	DatafileMaxBytes int64
+	// DatafileAllowPrivate lets datafiles come from private and loopback addresses (local stacks, tests).
+	DatafileAllowPrivate bool
 }
 
 // Activities holds the dependencies of every activity.
@@ -49,7 +53,7 @@ func New(deps Deps) *Activities {
 	return &Activities{
 		deps:      deps,
 		store:     deps.Store,
-		datafiles: newDatafileClient(deps.Allowlist),
+		datafiles: newDatafileClient(deps.Allowlist, deps.DatafileAllowPrivate),
 		now:       time.Now,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -33,13 +34,33 @@ const (
 // errRedirectNotAllowed marks a redirect to a host outside the allowlist.
 var errRedirectNotAllowed = errors.New("redirect to a host outside DATAFILE_ALLOWED_HOSTS")
 
+// errPrivateAddress marks a connection refused because the host resolved to a private, loopback, link-local
+// or otherwise internal address.
+var errPrivateAddress = errors.New("datafile host resolves to a private or internal address (DATAFILE_ALLOW_PRIVATE is off)")
+
 // newDatafileClient returns the HTTP client for datafiles: connection reuse, bounded waits for connect and
-// headers (the body may take long: progress is watched by heartbeats instead), and redirects only to allowed
-// hosts.
-func newDatafileClient(allowlist *config.HostAllowlist) *http.Client {
+// headers (the body may take long: progress is watched by heartbeats instead), redirects only to allowed
+// hosts, and — unless allowPrivate — no connection to internal addresses. The address is checked on the
+// socket being connected, after DNS resolution, so a name that resolves (or re-resolves) to an internal
+// address is refused too (DNS rebinding).
+func newDatafileClient(allowlist *config.HostAllowlist, allowPrivate bool) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || internalIP(ip) {
+				return fmt.Errorf("%w: %s", errPrivateAddress, host)
+			}
+			return nil
+		}
+	}
 	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		// No proxy: a proxy would make the connected address the proxy's, defeating the address check.
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
 		MaxIdleConnsPerHost:   8,
@@ -58,6 +79,15 @@ func newDatafileClient(allowlist *config.HostAllowlist) *http.Client {
 		},
 	}
 }
+
+// internalIP reports addresses a datafile must never come from: loopback, private (RFC 1918, unique local),
+// link-local (cloud metadata at 169.254.169.254), unspecified, multicast and carrier-grade NAT.
+func internalIP(ip net.IP) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || cgnat.Contains(ip)
+}
+
+var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
 
 // checkDatafileURL refuses anything but http(s) URLs to allowed hosts.
 func checkDatafileURL(u *url.URL, allowlist *config.HostAllowlist) error {
@@ -98,7 +128,7 @@ func (a *Activities) FetchDatafile(ctx context.Context, in workflows.FetchDatafi
 	}
 	resp, err := a.datafiles.Do(req)
 	if err != nil {
-		if errors.Is(err, errRedirectNotAllowed) {
+		if errors.Is(err, errRedirectNotAllowed) || errors.Is(err, errPrivateAddress) {
 			return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHostNotAllowed, nil)
 		}
 		return workflows.Datafile{}, fmt.Errorf("GET %s: %w", source, err)
@@ -108,16 +138,29 @@ func (a *Activities) FetchDatafile(ctx context.Context, in workflows.FetchDatafi
 		return workflows.Datafile{}, err
 	}
 
+	maxBytes := a.deps.DatafileMaxBytes
+	if maxBytes > 0 && resp.ContentLength > maxBytes {
+		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("datafile is %d bytes, over DATAFILE_MAX_BYTES (%d)", resp.ContentLength, maxBytes), workflows.ErrTypeTooLarge, nil)
+	}
 	contentType := resp.Header.Get("Content-Type")
 	if contentType == "" {
 		contentType = "application/octet-stream"
 	}
 	key := storage.DatafileKey(in.JobID, storage.DatafileName(u.Path))
 	hash := sha256.New()
-	progress := &progressReader{r: resp.Body}
+	var body io.Reader = resp.Body
+	if maxBytes > 0 {
+		body = &capReader{r: resp.Body, left: maxBytes}
+	}
+	progress := &progressReader{r: body}
 	stop := watchCopy(ctx, cancel, progress)
 	size, err := a.store.PutStream(ctx, key, io.TeeReader(progress, hash), resp.ContentLength, contentType)
 	stop()
+	if errors.Is(err, errTooLarge) {
+		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("datafile exceeds DATAFILE_MAX_BYTES (%d); upload aborted", maxBytes), workflows.ErrTypeTooLarge, nil)
+	}
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 			err = fmt.Errorf("%w (%w)", err, cause)
@@ -153,6 +196,25 @@ func classifyStatus(code int, source string) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GET %s: status %d", source, code),
 			workflows.ErrTypeDatafileClient, nil)
 	}
+}
+
+// errTooLarge stops a copy that goes over DATAFILE_MAX_BYTES.
+var errTooLarge = errors.New("datafile over DATAFILE_MAX_BYTES")
+
+// capReader fails with errTooLarge once more than left bytes were read, so an upload of unknown length stops
+// (and is aborted) at the cap instead of filling the bucket.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, errTooLarge
+	}
+	return n, err
 }
 
 // progressReader counts the bytes read through it.

@@ -61,14 +61,21 @@ func newSource(t *testing.T, h http.HandlerFunc) *source {
 
 func (s *source) host() string { return strings.TrimPrefix(s.srv.URL, "http://") }
 
-// fetch runs FetchDatafile in Temporal's activity test environment, with allowed as the host allowlist.
+// fetch runs FetchDatafile in Temporal's activity test environment, with allowed as the host allowlist. The
+// sources listen on loopback, so private addresses are allowed unless deps says otherwise.
 func fetch(t *testing.T, allowed []string, url string, jobID int64) (workflows.Datafile, error) {
+	t.Helper()
+	return fetchWith(t, activities.Deps{DatafileAllowPrivate: true}, allowed, url, jobID)
+}
+
+func fetchWith(t *testing.T, deps activities.Deps, allowed []string, url string, jobID int64) (workflows.Datafile, error) {
 	t.Helper()
 	allow, err := config.NewHostAllowlist(allowed)
 	require.NoError(t, err)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	activities.New(activities.Deps{Store: stack.Store, Allowlist: allow}).Register(env)
+	deps.Store, deps.Allowlist = stack.Store, allow
+	activities.New(deps).Register(env)
 	val, err := env.ExecuteActivity(workflows.FetchDatafileActivityName, workflows.FetchDatafileInput{JobID: jobID, URL: url})
 	if err != nil {
 		return workflows.Datafile{}, err
@@ -212,4 +219,56 @@ func TestFetchDatafileTruncatedLeavesNoObject(t *testing.T) {
 	keys, err := stack.Store.List(context.Background(), storage.DatafilePrefix(id))
 	require.NoError(t, err)
 	require.Empty(t, keys)
+}
+
+// SSRF: an allowed name that resolves to a loopback/private address is refused at connect time, no request
+// reaches it, and the failure is final.
+func TestFetchDatafileRefusesPrivateAddresses(t *testing.T) {
+	src := newSource(t, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("secret")) })
+	_, port, _ := strings.Cut(src.host(), ":")
+	for _, host := range []string{src.host(), "localhost:" + port} {
+		t.Run(host, func(t *testing.T) {
+			id := jobID()
+			_, err := fetchWith(t, activities.Deps{}, []string{host}, "http://"+host+"/d.json", id)
+			require.Error(t, err)
+			typ, nonRetryable := appErrType(t, err)
+			require.Equal(t, workflows.ErrTypeHostNotAllowed, typ)
+			require.True(t, nonRetryable)
+			require.Contains(t, err.Error(), "private or internal address")
+			require.Zero(t, src.requests.Load())
+		})
+	}
+}
+
+// DATAFILE_MAX_BYTES: a declared size over the cap is refused before copying; an undeclared one is cut at the
+// cap and leaves no object.
+func TestFetchDatafileSizeCap(t *testing.T) {
+	const capBytes = 1 << 20
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"declared too large", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(capBytes+1))
+			_, _ = io.Copy(w, fakesocialdata.Content(1, capBytes+1))
+		}},
+		{"chunked past the cap", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.Copy(w, fakesocialdata.Content(1, 3*capBytes)) // no Content-Length: chunked
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := newSource(t, tt.handler)
+			id := jobID()
+			_, err := fetchWith(t, activities.Deps{DatafileAllowPrivate: true, DatafileMaxBytes: capBytes},
+				[]string{src.host()}, src.srv.URL+"/big.json", id)
+			require.Error(t, err)
+			typ, nonRetryable := appErrType(t, err)
+			require.Equal(t, workflows.ErrTypeTooLarge, typ)
+			require.True(t, nonRetryable)
+			keys, err := stack.Store.List(context.Background(), storage.DatafilePrefix(id))
+			require.NoError(t, err)
+			require.Empty(t, keys)
+		})
+	}
 }

@@ -42,6 +42,7 @@ func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Wo
 	activities.New(activities.Deps{
 		Store: store, SocialData: sd, Allowlist: allowlist,
 		Temporal: c, TaskQueue: cfg.TaskQueue, TrackedFields: cfg.ProfileTrackedFields,
+		DatafileMaxBytes: cfg.DatafileMaxBytes, DatafileAllowPrivate: cfg.DatafileAllowPrivate,
 	}).Register(w)
 	return w, nil
 }

@@ -275,6 +275,8 @@ const (
 	// ErrTypeJobNotFinished is the retryable failure of a poll that found the job still running: the retry
 	// policy is the poll loop, and the last failure shows "still processing" in the UI.
 	ErrTypeJobNotFinished = "JobNotFinished"
+	// ErrTypeTooLarge is a datafile over DATAFILE_MAX_BYTES.
+	ErrTypeTooLarge = "DatafileTooLarge"
 	// ErrTypeFetchFailed fails a JobWorkflow whose datafile fetch ran out of retries.
 	ErrTypeFetchFailed = "DatafileFetchFailed"
 )

@@ -144,7 +144,7 @@ func fetchWithRefresh(ctx workflow.Context, jobID int64, url string) (*Datafile,
 	}
 	reason, typ := failureMessage(err), errorType(err)
 	switch typ {
-	case ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient, ErrTypeInvalidInput, ErrTypeJobAPI:
+	case ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient, ErrTypeInvalidInput, ErrTypeJobAPI, ErrTypeTooLarge:
 	default:
 		typ = ErrTypeFetchFailed
 	}

@@ -33,7 +33,7 @@ var fetchOptions = workflow.ActivityOptions{
 		MaximumInterval:    time.Minute,
 		MaximumAttempts:    8,
 		NonRetryableErrorTypes: []string{
-			ErrTypeInvalidInput, ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient,
+			ErrTypeInvalidInput, ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient, ErrTypeTooLarge,
 		},
 	},
 }

@@ -79,6 +79,12 @@ type Config struct {
 	// PollConcurrency bounds the monitors polled at once.
 	PollConcurrency int `env:"POLL_CONCURRENCY" envDefault:"4"`
 
+	// DatafileMaxBytes caps one datafile; larger ones fail without retry (0: no cap).
+	DatafileMaxBytes int64 `env:"DATAFILE_MAX_BYTES" envDefault:"68719476736"`
+	// DatafileAllowPrivate lets datafiles come from private, loopback and link-local addresses. Off in
+	// production (SSRF); local stacks and tests whose fake API listens on 127.0.0.1 turn it on.
+	DatafileAllowPrivate bool `env:"DATAFILE_ALLOW_PRIVATE" envDefault:"false"`
+
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
 
@@ -158,6 +164,9 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("X_DELIVERY_WINDOW=%s: want 0..1h", c.XDeliveryWindow))
 	}
 	c.XConsumerSecrets = trimAll(c.XConsumerSecrets)
+	if c.DatafileMaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("DATAFILE_MAX_BYTES=%d: want 0 (no cap) or a positive size", c.DatafileMaxBytes))
+	}
 	if c.JobPollInterval < time.Second {
 		errs = append(errs, fmt.Errorf("JOB_POLL_INTERVAL=%s: want at least 1s", c.JobPollInterval))
 	}

@@ -159,7 +159,11 @@ func (s *Server) EmitProfileUpdate(ctx context.Context, monitorID string, fields
 		s.mu.Unlock()
 		return false, fmt.Errorf("no monitor %s", monitorID)
 	}
-	user := s.tw().users[m.UserID]
+	user, known := s.tw().users[m.UserID]
+	if !known {
+		s.mu.Unlock()
+		return false, fmt.Errorf("monitor %s: user %s was never stored (PutUser)", monitorID, m.UserID)
+	}
 	changes := map[string]any{}
 	for k, v := range fields {
 		changes[k] = map[string]any{"old": user[k], "new": v}
@@ -176,7 +180,8 @@ func (s *Server) emit(ctx context.Context, m Monitor, event, id string, data map
 	t := s.tw()
 	deliver := t.webhookURL != "" && t.rng.Float64() >= t.drop
 	url := t.webhookURL
-	t.emitted = append(t.emitted, Emitted{Event: event, MonitorID: m.ID, ID: id, Delivered: deliver})
+	t.emitted = append(t.emitted, Emitted{Event: event, MonitorID: m.ID, ID: id})
+	idx := len(t.emitted) - 1
 	s.mu.Unlock()
 	if !deliver {
 		return false, nil
@@ -190,6 +195,9 @@ func (s *Server) emit(ctx context.Context, m Monitor, event, id string, data map
 	if status != http.StatusOK {
 		return false, fmt.Errorf("webhook %s answered %d: %s", event, status, resp)
 	}
+	s.mu.Lock()
+	s.tw().emitted[idx].Delivered = true
+	s.mu.Unlock()
 	return true, nil
 }
 
@@ -287,6 +295,7 @@ func (s *Server) getTwitterUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	offset, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
+	offset = max(offset, 0)
 	end := min(offset+itemsPerPage, len(list))
 	if offset > end {
 		offset = end

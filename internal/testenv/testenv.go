@@ -116,6 +116,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		"X_CONSUMER_SECRET":        strings.Join(XSecrets, ","),
 		"X_DELIVERY_WINDOW":        "2s",
 		"POLL_INTERVAL":            "1h",
+		"DATAFILE_ALLOW_PRIVATE":   "true",
 		"JOB_POLL_INTERVAL":        "1s",
 		"DATAFILE_ALLOWED_HOSTS":   fakeHost,
 		"WORKER_HEALTH_ADDR":       "",
