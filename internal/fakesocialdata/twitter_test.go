@@ -88,13 +88,6 @@ func twUser(id, name string) map[string]any {
 	return map[string]any{"id": json.Number(id), "id_str": id, "name": name, "screen_name": "u" + id}
 }
 
-func jsonStr(t *testing.T, raw json.RawMessage) string {
-	t.Helper()
-	var s string
-	require.NoError(t, json.Unmarshal(raw, &s), "raw %s", raw)
-	return s
-}
-
 func TestTwitterListMonitorsPages(t *testing.T) {
 	tests := []struct {
 		name      string
