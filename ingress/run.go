@@ -9,6 +9,7 @@ import (
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/httpserve"
+	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
@@ -31,7 +32,24 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	return httpserve.Serve(ctx, "ingress", cfg.IngressAddr, New(opts, tc, store, logger).Handler(), logger)
+	if cfg.SpoolPath != "" {
+		sp, err := spool.Open(cfg.SpoolPath)
+		if err != nil {
+			return err
+		}
+		defer sp.Close()
+		opts.Spool = sp
+		logger.Info("spool open", zap.String("path", cfg.SpoolPath), zap.Int("waiting", sp.Len()))
+	}
+	srv := New(opts, tc, store, logger)
+	drainCtx, stopDrain := context.WithCancel(context.WithoutCancel(ctx))
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		srv.Drain(drainCtx, cfg.SpoolDrainInterval)
+	}()
+	defer func() { stopDrain(); <-drained }()
+	return httpserve.Serve(ctx, "ingress", cfg.IngressAddr, srv.Handler(), logger)
 }
 
 // OptionsFrom returns the handler options in cfg.

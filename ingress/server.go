@@ -7,12 +7,14 @@ package ingress
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
@@ -30,6 +32,8 @@ type Options struct {
 	XDeliveryWindow time.Duration
 	// JobPollInterval is the first wait between polls of a registered job.
 	JobPollInterval time.Duration
+	// Spool stores accepted webhooks while Temporal is unavailable; nil answers 503 then.
+	Spool *spool.Spool
 	// MaxBodyBytes caps a request body (413 beyond).
 	MaxBodyBytes int64
 	// StartTimeout bounds the wait for Temporal to accept a start.
@@ -52,6 +56,8 @@ type Server struct {
 	token    tokenChecker
 	apiToken tokenChecker
 	now      func() time.Time
+	// degraded is set while Temporal is unavailable and webhooks go to the spool.
+	degraded atomic.Bool
 }
 
 // New returns the ingress over a Temporal client and the object store.
@@ -96,25 +102,36 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz answers 200 when Temporal and MinIO both answer within a short timeout.
+// readyz answers 200 "ready" when Temporal and MinIO answer; 200 "degraded" when Temporal does not but the
+// spool takes webhooks (the ingress still accepts, durably); 503 otherwise.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := gin.H{"temporal": "ok", "storage": "ok"}
-	ready := true
+	temporalOK, storageOK := true, true
 	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		s.logger.Warn("readiness check failed", zap.String("dependency", "temporal"), zap.Error(err))
-		checks["temporal"], ready = "unavailable", false
+		checks["temporal"], temporalOK = "unavailable", false
 	}
 	if err := s.store.Ping(ctx); err != nil {
 		s.logger.Warn("readiness check failed", zap.String("dependency", "storage"), zap.Error(err))
-		checks["storage"], ready = "unavailable", false
+		checks["storage"], storageOK = "unavailable", false
 	}
-	if !ready {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
-		return
+	out := gin.H{"status": "ready", "checks": checks}
+	if s.opts.Spool != nil {
+		out["spool_depth"] = s.opts.Spool.Len()
+		out["spool_dead"] = s.opts.Spool.Dead()
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
+	switch {
+	case temporalOK && storageOK && !s.degraded.Load():
+		c.JSON(http.StatusOK, out)
+	case s.opts.Spool != nil:
+		out["status"] = "degraded"
+		c.JSON(http.StatusOK, out)
+	default:
+		out["status"] = "unavailable"
+		c.JSON(http.StatusServiceUnavailable, out)
+	}
 }
 
 // abortJSON ends the request with {"error": msg}.

@@ -2,8 +2,6 @@ package ingress
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -31,43 +29,7 @@ func (s *Server) socialDataWebhook(c *gin.Context) {
 	if !ok {
 		return
 	}
-	hook, err := socialdata.ParseWebhook(body)
-	if err != nil {
-		abortJSON(c, http.StatusBadRequest, "invalid webhook: "+err.Error())
-		return
-	}
-	raw := &workflows.RawEvent{
-		Source:     workflows.SourceSocialData,
-		EventType:  hook.Event,
-		ReceivedAt: s.now().UTC(),
-		Body:       body,
-	}
-
-	switch hook.Event {
-	case socialdata.EventJobFinished:
-		job, err := socialdata.ParseJobFinished(hook.Data)
-		if err != nil {
-			abortJSON(c, http.StatusBadRequest, "invalid job_finished: "+err.Error())
-			return
-		}
-		s.startJob(c, job, raw)
-	case socialdata.EventNewTweet, socialdata.EventNewFollowing, socialdata.EventProfileUpdate:
-		ev, err := socialdata.ParseMonitorEvent(hook)
-		if err != nil {
-			abortJSON(c, http.StatusBadRequest, "invalid "+hook.Event+": "+err.Error())
-			return
-		}
-		s.start(c, starts.MonitorEvent(ev, *raw))
-	default:
-		s.startArchive(c, raw)
-	}
-}
-
-// startArchive starts ArchiveEventWorkflow for an event type the pipeline does not process yet. Its ID comes
-// from the body's digest, so a re-delivered body is archived once.
-func (s *Server) startArchive(c *gin.Context, raw *workflows.RawEvent) {
-	sum := sha256.Sum256(raw.Body)
-	s.start(c, starts.Archive(workflows.ArchiveEventWorkflowID(raw.Source, hex.EncodeToString(sum[:])), *raw))
+	s.accept(c, routeSocialData, body)
 }
 
 // readBody reads the whole body through the size limit. On failure it has already answered.
@@ -87,23 +49,6 @@ func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
 		return nil, false
 	}
 	return body, true
-}
-
-// startJob starts the job's workflow. When a run already exists — a registered job waiting for this webhook —
-// the webhook is handed to it (an update that answers whether the run was still waiting), so a job is one
-// workflow either way.
-func (s *Server) startJob(c *gin.Context, job socialdata.Job, raw *workflows.RawEvent) {
-	req := starts.Job(job, raw, s.opts.JobPollInterval)
-	c.Set(ctxWorkflowID, req.ID)
-	status, err := s.startOne(c.Request.Context(), req)
-	if err != nil {
-		abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
-		return
-	}
-	if status == starts.Duplicate {
-		status = s.deliverJobWebhook(c.Request.Context(), req)
-	}
-	c.JSON(http.StatusOK, gin.H{"status": status, "workflow_id": req.ID})
 }
 
 // deliverJobWebhook hands a job_finished webhook to an existing run of the job (JobFinishedUpdate) and returns

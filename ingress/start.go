@@ -10,8 +10,8 @@ import (
 	"github.com/socialhook/pipeline/internal/starts"
 )
 
-// start starts req's workflow and answers: 200 accepted once Temporal has the start, 200 duplicate when a run
-// with that ID exists or existed within the namespace's retention (the dedupe window), 503 otherwise.
+// start starts one workflow for a request that is not spooled (job registrations: the caller retries) and
+// answers 200 accepted/duplicate, or 503.
 func (s *Server) start(c *gin.Context, req starts.Request) {
 	c.Set(ctxWorkflowID, req.ID)
 	status, err := s.startOne(c.Request.Context(), req)

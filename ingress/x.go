@@ -2,8 +2,6 @@ package ingress
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
@@ -71,26 +68,7 @@ func (s *Server) xWebhook(c *gin.Context) {
 		abortJSON(c, http.StatusUnauthorized, "unauthorized")
 		return
 	}
-	d, err := xwebhook.Parse(body)
-	if err != nil {
-		abortJSON(c, http.StatusBadRequest, "invalid X delivery: "+err.Error())
-		return
-	}
-	now := s.now().UTC()
-	var reqs []starts.Request
-	for _, ev := range d.Events {
-		reqs = append(reqs, s.xEventStart(ev, now))
-	}
-	sum := sha256.Sum256(body)
-	if len(d.Ephemeral) > 0 {
-		reqs = append(reqs, starts.Archive(workflows.XEphemeralWorkflowID(hex.EncodeToString(sum[:])),
-			workflows.RawEvent{Source: workflows.SourceX, EventType: "indicators", ReceivedAt: now, Body: body}))
-	}
-	if len(d.Unknown) > 0 || len(reqs) == 0 {
-		reqs = append(reqs, starts.Archive(workflows.ArchiveEventWorkflowID(workflows.SourceX, hex.EncodeToString(sum[:])),
-			workflows.RawEvent{Source: workflows.SourceX, EventType: "unknown", ReceivedAt: now, Body: body}))
-	}
-	s.startAll(c, reqs, d.Events)
+	s.accept(c, routeX, body)
 }
 
 // xEventStart derives an X event's workflow start.
@@ -119,44 +97,6 @@ func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
 			Raw:            workflows.RawEvent{Source: workflows.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
 		},
 	}
-}
-
-type startOutcome struct {
-	WorkflowID string `json:"workflow_id"`
-	Status     string `json:"status"`
-}
-
-// startAll starts every request (bounded parallelism). A duplicate X event is told about this delivery's
-// for_user_id (DeliveredSignal), so all recipients are recorded. One failed start makes the answer 503: the
-// sender retries, and what was started dedupes.
-func (s *Server) startAll(c *gin.Context, reqs []starts.Request, events []xwebhook.Event) {
-	outcomes := make([]startOutcome, len(reqs))
-	var g errgroup.Group
-	g.SetLimit(maxParallelStarts)
-	for i, req := range reqs {
-		g.Go(func() error {
-			status, err := s.startOne(c.Request.Context(), req)
-			if err != nil {
-				return err
-			}
-			outcomes[i] = startOutcome{WorkflowID: req.ID, Status: status}
-			if status == starts.Duplicate && i < len(events) && events[i].ForUserID != "" {
-				s.signalDelivered(c.Request.Context(), req.ID, events[i].ForUserID)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		abortJSON(c, http.StatusServiceUnavailable, "could not hand every event to the pipeline; retry later")
-		return
-	}
-	overall := starts.Duplicate
-	for _, o := range outcomes {
-		if o.Status == starts.Accepted {
-			overall = starts.Accepted
-		}
-	}
-	c.JSON(http.StatusOK, gin.H{"status": overall, "workflow_id": outcomes[0].WorkflowID, "workflows": outcomes})
 }
 
 // signalDelivered tells a running event run about one more recipient. A run already closed (past its

@@ -45,6 +45,12 @@ type Config struct {
 	// StartTimeout bounds how long the ingress waits for Temporal to accept a start before answering 503.
 	StartTimeout time.Duration `env:"START_TIMEOUT" envDefault:"10s"`
 
+	// SpoolPath is the ingress's fallback spool file: webhooks accepted while Temporal is unavailable are
+	// stored there and started when it is back. Empty disables the spool (503 while Temporal is down).
+	SpoolPath string `env:"SPOOL_PATH" envDefault:".data/spool/ingress.db"`
+	// SpoolDrainInterval is how often the ingress checks Temporal and drains the spool.
+	SpoolDrainInterval time.Duration `env:"SPOOL_DRAIN_INTERVAL" envDefault:"1s"`
+
 	// SocialDataAPIURL is the SocialData API base URL.
 	SocialDataAPIURL string `env:"SOCIALDATA_API_URL" envDefault:"https://api.socialdata.tools"`
 	// SocialDataAPIKey is the bearer key for the SocialData API (the worker uses it to refresh expired
@@ -164,6 +170,9 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("X_DELIVERY_WINDOW=%s: want 0..1h", c.XDeliveryWindow))
 	}
 	c.XConsumerSecrets = trimAll(c.XConsumerSecrets)
+	if c.SpoolDrainInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("SPOOL_DRAIN_INTERVAL=%s: want at least 10ms", c.SpoolDrainInterval))
+	}
 	if c.DatafileMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("DATAFILE_MAX_BYTES=%d: want 0 (no cap) or a positive size", c.DatafileMaxBytes))
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/socialhook/pipeline/internal/devstack"
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/logging"
+	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/worker"
 )
@@ -52,12 +53,17 @@ type Stack struct {
 	Fake    *fakesocialdata.Server
 	FakeURL string
 	// Ingress serves the real ingress handler; WebhookURL is its SocialData webhook URL with the right token.
-	Ingress    *httptest.Server
-	WebhookURL string
+	Ingress       *httptest.Server
+	IngressServer *ingress.Server
+	WebhookURL    string
+	// Spool is the ingress's fallback spool (drained every 100 ms).
+	Spool *spool.Spool
 
-	worker  sdkworker.Worker
-	fakeSrv *httptest.Server
-	dataDir string
+	worker    sdkworker.Worker
+	fakeSrv   *httptest.Server
+	dataDir   string
+	stopDrain context.CancelFunc
+	drained   chan struct{}
 }
 
 // Options tune the stack.
@@ -152,7 +158,19 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Ingress = httptest.NewServer(ingress.New(ingressOpts, s.Client, s.Store, s.Logger).Handler())
+	if s.Spool, err = spool.Open(filepath.Join(s.dataDir, "spool", "ingress.db")); err != nil {
+		return nil, err
+	}
+	ingressOpts.Spool = s.Spool
+	s.IngressServer = ingress.New(ingressOpts, s.Client, s.Store, s.Logger)
+	drainCtx, stopDrain := context.WithCancel(context.Background())
+	s.drained = make(chan struct{})
+	go func() {
+		defer close(s.drained)
+		s.IngressServer.Drain(drainCtx, 100*time.Millisecond)
+	}()
+	s.stopDrain = stopDrain
+	s.Ingress = httptest.NewServer(s.IngressServer.Handler())
 	s.WebhookURL = s.Ingress.URL + "/webhooks/socialdata/" + url.PathEscape(WebhookToken)
 	return s, nil
 }
@@ -180,6 +198,13 @@ func (s *Stack) Env() []string {
 func (s *Stack) Close() {
 	if s.Ingress != nil {
 		s.Ingress.Close()
+	}
+	if s.stopDrain != nil {
+		s.stopDrain()
+		<-s.drained
+	}
+	if s.Spool != nil {
+		_ = s.Spool.Close()
 	}
 	if s.worker != nil {
 		s.worker.Stop()
