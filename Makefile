@@ -17,7 +17,7 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: run tools test test-unit test-integration fake-socialdata lint compose-config bench-datafile clean-data
+.PHONY: run tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fuzz
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
@@ -45,6 +45,18 @@ lint: tools
 ## fake-socialdata: serve the fake SocialData API and datafiles on 127.0.0.1:8090
 fake-socialdata:
 	go run ./cmd/fakesocialdata
+
+## faults: every fault scenario on a real stack, printing its figures (also part of make test)
+faults: tools
+	go test -tags integration -count=1 -v -timeout 20m ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
+
+## fault-temporal / fault-minio / fault-duplicates: one scenario each
+fault-temporal: tools
+	go test -tags integration -count=1 -v -run TestTemporalRestartDuringLoad ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
+fault-minio: tools
+	go test -tags integration -count=1 -v -run TestMinIOOutage ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
+fault-duplicates: tools
+	go test -tags integration -count=1 -v -run TestDuplicateStorm ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
 
 ## compose-config: validate docker-compose.yml offline
 compose-config:

@@ -64,6 +64,9 @@ type Stack struct {
 	dataDir   string
 	stopDrain context.CancelFunc
 	drained   chan struct{}
+
+	temporalOpts devstack.TemporalOptions
+	minioOpts    devstack.MinIOOptions
 }
 
 // Options tune the stack.
@@ -72,6 +75,8 @@ type Options struct {
 	Env map[string]string
 	// NoWorker skips the in-process worker (a test runs its own, e.g. as a separate process).
 	NoWorker bool
+	// PersistentTemporal keeps Temporal's state in a SQLite file so RestartTemporal brings it back.
+	PersistentTemporal bool
 }
 
 // Start starts everything and returns when all of it is ready. Close stops it.
@@ -92,16 +97,25 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
-	if s.Temporal, err = devstack.StartTemporal(ctx, devstack.TemporalOptions{
-		Output: logFile, Logger: logging.Temporal(s.Logger),
-	}); err != nil {
+	s.temporalOpts = devstack.TemporalOptions{Output: logFile, Logger: logging.Temporal(s.Logger)}
+	if opts.PersistentTemporal {
+		// A SQLite file and a fixed port, so RestartTemporal brings the same server back.
+		s.temporalOpts.DBFile = filepath.Join(s.dataDir, "temporal.db")
+		if s.temporalOpts.HostPort, err = devstack.FreeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	if s.Temporal, err = devstack.StartTemporal(ctx, s.temporalOpts); err != nil {
 		return nil, err
 	}
-	if s.MinIO, err = devstack.StartMinIO(ctx, devstack.MinIOOptions{
+	s.temporalOpts.HostPort = s.Temporal.HostPort
+	s.minioOpts = devstack.MinIOOptions{
 		DataDir: filepath.Join(s.dataDir, "minio"), User: "testadmin", Password: "testadmin-secret", Output: logFile,
-	}); err != nil {
+	}
+	if s.MinIO, err = devstack.StartMinIO(ctx, s.minioOpts); err != nil {
 		return nil, err
 	}
+	s.minioOpts.Addr, s.minioOpts.ConsoleAddr = s.MinIO.Endpoint, strings.TrimPrefix(s.MinIO.ConsoleURL, "http://")
 
 	s.Fake = fakesocialdata.New(APIKey)
 	s.fakeSrv = httptest.NewServer(s.Fake)
@@ -133,7 +147,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Config, err = config.Parse(env); err != nil {
 		return nil, err
 	}
-	s.Client = s.Temporal.Client()
+	// A client of our own (not the dev server's), so it outlives a RestartTemporal: gRPC reconnects.
+	if s.Client, err = connect.Temporal(ctx, s.Config, s.Logger); err != nil {
+		return nil, err
+	}
 	if s.Store, err = connect.Store(s.Config); err != nil {
 		return nil, err
 	}
@@ -194,6 +211,25 @@ func (s *Stack) Env() []string {
 	}
 }
 
+// StopTemporal stops the Temporal server (SIGINT); StartTemporalAgain brings it back on the same port and, with
+// PersistentTemporal, the same state.
+func (s *Stack) StopTemporal() error { return s.Temporal.Stop() }
+
+// StartTemporalAgain restarts the server StopTemporal stopped.
+func (s *Stack) StartTemporalAgain(ctx context.Context) (err error) {
+	s.Temporal, err = devstack.StartTemporal(ctx, s.temporalOpts)
+	return err
+}
+
+// StopMinIO stops MinIO; StartMinIOAgain brings it back on the same address and data.
+func (s *Stack) StopMinIO() error { return s.MinIO.Stop() }
+
+// StartMinIOAgain restarts the server StopMinIO stopped.
+func (s *Stack) StartMinIOAgain(ctx context.Context) (err error) {
+	s.MinIO, err = devstack.StartMinIO(ctx, s.minioOpts)
+	return err
+}
+
 // Close stops everything Start started, in reverse order.
 func (s *Stack) Close() {
 	if s.Ingress != nil {
@@ -214,6 +250,9 @@ func (s *Stack) Close() {
 	}
 	if s.MinIO != nil {
 		_ = s.MinIO.Stop()
+	}
+	if s.Client != nil {
+		s.Client.Close()
 	}
 	if s.Temporal != nil {
 		_ = s.Temporal.Stop()
