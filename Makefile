@@ -1,5 +1,6 @@
 # One entry point for every task. `make run` starts the whole pipeline; `make test` runs every test.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 export TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 
@@ -57,6 +58,10 @@ fault-minio: tools
 	go test -tags integration -count=1 -v -run TestMinIOOutage ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
 fault-duplicates: tools
 	go test -tags integration -count=1 -v -run TestDuplicateStorm ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
+
+## fuzz: every fuzz target for FUZZ_EXECS executions each (default 200000), with figures
+fuzz:
+	bash scripts/fuzz.sh
 
 ## compose-config: validate docker-compose.yml offline
 compose-config:

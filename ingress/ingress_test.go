@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,6 +42,12 @@ func TestWebhookRefusedBeforeStart(t *testing.T) {
 		{"no event", "/webhooks/socialdata/" + token, `{"data":{}}`, http.StatusBadRequest, `missing \"event\"`},
 		{"job id not a number", "/webhooks/socialdata/" + token, `{"event":"job_finished","data":{"job_id":"x","status":"error"}}`, http.StatusBadRequest, "positive integer"},
 		{"unknown route", "/webhooks/other", `{}`, http.StatusNotFound, "no such route"},
+		{"deep nesting", "/webhooks/socialdata/" + token, strings.Repeat("[", 500) + strings.Repeat("]", 500), http.StatusBadRequest, "not a JSON object"},
+		{"deep nesting in an object", "/webhooks/socialdata/" + token, `{"event":"job_finished","data":` + strings.Repeat(`{"a":`, 150) + `1` + strings.Repeat("}", 150) + `}`, http.StatusBadRequest, "data.job_id"},
+		{"huge job id", "/webhooks/socialdata/" + token, `{"event":"job_finished","data":{"job_id":1e400,"status":"error"}}`, http.StatusBadRequest, "positive integer"},
+		{"job id over int64", "/webhooks/socialdata/" + token, `{"event":"job_finished","data":{"job_id":9223372036854775808,"status":"error"}}`, http.StatusBadRequest, "positive integer"},
+		{"invalid UTF-8", "/webhooks/socialdata/" + token, "{\"event\":\"job_finished\",\"data\":{\"job_id\":\"\xff\"}}", http.StatusBadRequest, "positive integer"},
+		{"NUL bytes", "/webhooks/socialdata/" + token, "\x00\x00", http.StatusBadRequest, "not a JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,5 +105,35 @@ func TestTokenChecker(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.want, newTokenChecker(tt.secret).matches(tt.got))
 		})
+	}
+}
+
+// Secrets reach no log line: the webhook token (in the path), the read API token (a header) and X signatures.
+func TestSecretsNeverLogged(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	s := New(Options{TaskQueue: "q", WebhookToken: token, APIToken: "api-token-0123456789abcdef", MaxBodyBytes: 1024,
+		StartTimeout: time.Second}, nil, nil, zap.New(core))
+	h := s.Handler()
+	requests := []*http.Request{
+		httptest.NewRequest(http.MethodPost, "/webhooks/socialdata/"+token, strings.NewReader("nope")),
+		httptest.NewRequest(http.MethodPost, "/webhooks/socialdata/guess-0123456789abcdef", strings.NewReader("{}")),
+	}
+	for _, auth := range []string{"Bearer api-token-0123456789abcdef", "Bearer wrong-api-token-guess"} {
+		r := httptest.NewRequest(http.MethodGet, "/v1/users/abc/profile", nil)
+		r.Header.Set("Authorization", auth)
+		requests = append(requests, r)
+	}
+	for _, r := range requests {
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	require.Equal(t, len(requests), logs.Len())
+	for _, e := range logs.All() {
+		line := e.Message
+		for _, v := range e.ContextMap() {
+			line += " " + fmt.Sprint(v)
+		}
+		for _, secret := range []string{token, "guess-0123456789abcdef", "api-token-0123456789abcdef", "wrong-api-token-guess"} {
+			require.NotContains(t, line, secret)
+		}
 	}
 }
