@@ -18,7 +18,7 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: run tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fuzz
+.PHONY: run tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
@@ -51,13 +51,17 @@ fake-socialdata:
 faults: tools
 	go test -tags integration -count=1 -v -timeout 20m ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
 
-## fault-temporal / fault-minio / fault-duplicates: one scenario each
+## fault-temporal / fault-minio / fault-duplicates / fault-worker-kill / fault-ingress-sigterm: one scenario each
 fault-temporal: tools
 	go test -tags integration -count=1 -v -run TestTemporalRestartDuringLoad ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
 fault-minio: tools
 	go test -tags integration -count=1 -v -run TestMinIOOutage ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
 fault-duplicates: tools
 	go test -tags integration -count=1 -v -run TestDuplicateStorm ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
+fault-worker-kill: tools
+	go test -tags integration -count=1 -v -run TestWorkerKilledMidDatafile ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
+fault-ingress-sigterm: tools
+	go test -tags integration -count=1 -v -run TestIngressSIGTERMDuringLoad ./faults/ | grep -E '^(---|ok|FAIL|FIGURES)'
 
 ## fuzz: every fuzz target for FUZZ_EXECS executions each (default 200000), with figures
 fuzz:

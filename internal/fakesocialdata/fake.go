@@ -249,27 +249,30 @@ func SHA256(seed uint64, size int64) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// throttled reads at most rate bytes per second.
+// throttled reads at most rate bytes per second on average, whatever the size of the reads.
 type throttled struct {
-	ctx  context.Context
-	r    io.Reader
-	rate int64
+	ctx   context.Context
+	r     io.Reader
+	rate  int64
+	start time.Time
+	sent  int64
 }
 
 func (t *throttled) Read(p []byte) (int, error) {
-	chunk := t.rate / 10
-	if chunk < 1 {
-		chunk = 1
+	if t.start.IsZero() {
+		t.start = time.Now()
 	}
-	if int64(len(p)) > chunk {
-		p = p[:chunk]
+	n, err := t.r.Read(p)
+	t.sent += int64(n)
+	due := t.start.Add(time.Duration(float64(t.sent) / float64(t.rate) * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		select {
+		case <-t.ctx.Done():
+			return n, t.ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	select {
-	case <-t.ctx.Done():
-		return 0, t.ctx.Err()
-	case <-time.After(100 * time.Millisecond):
-	}
-	return t.r.Read(p)
+	return n, err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
