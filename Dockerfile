@@ -30,7 +30,8 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/ingress ./cmd/ingress && \
 FROM alpine:3.20
 
 RUN addgroup -S -g 10001 pipeline && \
-    adduser -S -D -H -u 10001 -G pipeline -s /sbin/nologin pipeline
+    adduser -S -D -H -u 10001 -G pipeline -s /sbin/nologin pipeline && \
+    mkdir -p /var/lib/socialhook/spool && chown -R 10001:10001 /var/lib/socialhook
 
 COPY --from=build /out/ingress /out/worker /usr/local/bin/
 
