@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sync"
@@ -172,6 +173,20 @@ func TestTemporalRestartDuringLoad(t *testing.T) {
 		case 60:
 			require.NoError(t, stack.StopTemporal())
 			stopped.Store(true)
+		case 200:
+			// While it spools, the ingress says so: /readyz "degraded" and the degraded gauge at 1.
+			resp, err := testenv.HTTPClient.Get(stack.Ingress.URL + "/readyz")
+			require.NoError(t, err)
+			var ready struct{ Status string }
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&ready))
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Equal(t, "degraded", ready.Status)
+			resp, err = testenv.HTTPClient.Get(stack.Ingress.URL + "/metrics")
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Contains(t, string(body), "socialhook_ingress_degraded 1")
 		case 240:
 			require.NoError(t, stack.StartTemporalAgain(context.Background()))
 			restarted.Store(true)

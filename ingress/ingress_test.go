@@ -137,3 +137,19 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	h, _ := newTestServer(t)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/webhooks/socialdata/"+token, strings.NewReader("nope")))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	for _, want := range []string{
+		`socialhook_ingress_events_total{outcome="rejected"} 1`,
+		`socialhook_ingress_requests_total{code="400",route="/webhooks/socialdata/:token"} 1`,
+		"socialhook_ingress_degraded 0",
+		"socialhook_ingress_spool_depth 0",
+	} {
+		require.Contains(t, rec.Body.String(), want)
+	}
+}

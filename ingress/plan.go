@@ -136,6 +136,7 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 	p, err := s.plan(route, body, receivedAt)
 	var bad *badInput
 	if errors.As(err, &bad) {
+		s.metrics.outcome("rejected", 1)
 		abortJSON(c, http.StatusBadRequest, bad.msg)
 		return
 	}
@@ -168,6 +169,9 @@ func (s *Server) answer(c *gin.Context, route string, outcomes []startOutcome) {
 		if o.Status != starts.Duplicate {
 			overall = o.Status
 		}
+	}
+	for _, o := range outcomes {
+		s.metrics.outcome(o.Status, 1)
 	}
 	out := gin.H{"status": overall, "workflow_id": outcomes[0].WorkflowID}
 	if route == routeX {

@@ -58,11 +58,12 @@ type Server struct {
 	now      func() time.Time
 	// degraded is set while Temporal is unavailable and webhooks go to the spool.
 	degraded atomic.Bool
+	metrics  *metrics
 }
 
 // New returns the ingress over a Temporal client and the object store.
 func New(opts Options, temporal client.Client, store Store, logger *zap.Logger) *Server {
-	return &Server{
+	s := &Server{
 		opts:     opts,
 		temporal: temporal,
 		store:    store,
@@ -71,6 +72,8 @@ func New(opts Options, temporal client.Client, store Store, logger *zap.Logger) 
 		apiToken: newTokenChecker(opts.APIToken),
 		now:      time.Now,
 	}
+	s.metrics = newMetrics(s)
+	return s
 }
 
 // Handler returns the Gin engine with every route.
@@ -79,11 +82,12 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(requestLog(s.logger), recovery(s.logger))
+	r.Use(requestLog(s.logger), s.metrics.observe, recovery(s.logger))
 	r.NoRoute(func(c *gin.Context) { abortJSON(c, http.StatusNotFound, "no such route") })
 	r.NoMethod(func(c *gin.Context) { abortJSON(c, http.StatusMethodNotAllowed, "method not allowed") })
 
 	r.GET("/healthz", s.healthz)
+	r.GET("/metrics", gin.WrapH(s.metrics.handler()))
 	r.GET("/readyz", s.readyz)
 	r.POST("/webhooks/socialdata/:token", s.socialDataWebhook)
 	for _, path := range []string{"/webhooks/x", "/webhooks/x/:app"} {
