@@ -163,15 +163,15 @@ func countRuns(t *testing.T, workflowID string) int64 {
 	return resp.GetCount()
 }
 
-// Temporal stopped and restarted during a steady load: the ingress spools while it is down, and every event
-// answered 200 is processed exactly once.
+// Temporal killed (SIGKILL) and restarted during a steady load: the ingress spools while it is down, and every
+// event answered 200 is processed exactly once.
 func TestTemporalRestartDuringLoad(t *testing.T) {
 	ids := newIDs(300)
 	var stopped, restarted atomic.Bool
 	replies := load(t, ids, 8, func(i int) {
 		switch i {
 		case 60:
-			require.NoError(t, stack.StopTemporal())
+			require.NoError(t, stack.KillTemporal())
 			stopped.Store(true)
 		case 200:
 			// While it spools, the ingress says so: /readyz "degraded" and the degraded gauge at 1.

@@ -5,13 +5,18 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -214,6 +219,56 @@ func (s *Stack) Env() []string {
 // StopTemporal stops the Temporal server (SIGINT); StartTemporalAgain brings it back on the same port and, with
 // PersistentTemporal, the same state.
 func (s *Stack) StopTemporal() error { return s.Temporal.Stop() }
+
+// KillTemporal kills the Temporal server with SIGKILL, as a crash would: no graceful shutdown.
+func (s *Stack) KillTemporal() error {
+	_, port, err := net.SplitHostPort(s.temporalOpts.HostPort)
+	if err != nil {
+		return err
+	}
+	pid, err := findProcess("start-dev", "--port", port)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill temporal (pid %d): %w", pid, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", s.temporalOpts.HostPort); err != nil {
+			return nil // the port is closed: the server is gone
+		} else {
+			c.Close()
+		}
+		<-time.After(50 * time.Millisecond)
+	}
+	return errors.New("temporal still listening 10s after SIGKILL")
+}
+
+// findProcess returns the pid of the process whose command line holds sub and then flag, value side by side
+// (the Temporal dev server is started by the SDK's testsuite, which does not expose its process).
+func findProcess(sub, flag, value string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(string(raw), "\x00")
+		i := slices.Index(argv, flag)
+		if slices.Contains(argv, sub) && i >= 0 && i+1 < len(argv) && argv[i+1] == value {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no process with %s %s %s", sub, flag, value)
+}
 
 // StartTemporalAgain restarts the server StopTemporal stopped.
 func (s *Stack) StartTemporalAgain(ctx context.Context) (err error) {
