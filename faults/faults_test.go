@@ -48,9 +48,10 @@ var nextJob atomic.Int64
 
 func init() { nextJob.Store(time.Now().Unix() % 1_000_000 * 10_000) }
 
-// load posts one job_finished webhook (status error: archive and manifest, no datafile) per id, concurrency
-// at a time, and returns the reply status per id ("" when the request failed or was not answered 200).
-func load(t *testing.T, ids []int64, concurrency int, during func(i int)) map[int64]string {
+// load posts one job_finished webhook (status error: archive and manifest, no datafile) per id to url,
+// concurrency at a time, calling during(i) before the i-th, and returns the reply status per id ("" when the
+// request failed or was not answered 200).
+func load(t *testing.T, url string, ids []int64, concurrency int, during func(i int)) map[int64]string {
 	t.Helper()
 	var mu sync.Mutex
 	replies := map[int64]string{}
@@ -66,7 +67,7 @@ func load(t *testing.T, ids []int64, concurrency int, during func(i int)) map[in
 			body, _ := json.Marshal(map[string]any{"event": "job_finished", "data": map[string]any{"job_id": id, "status": "error", "message": "m"}})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			code, resp, err := fakesocialdata.PostWebhook(ctx, testenv.HTTPClient, stack.WebhookURL, body)
+			code, resp, err := fakesocialdata.PostWebhook(ctx, testenv.HTTPClient, url, body)
 			status := ""
 			if err == nil && code == http.StatusOK {
 				var r struct{ Status string }
@@ -168,7 +169,7 @@ func countRuns(t *testing.T, workflowID string) int64 {
 func TestTemporalRestartDuringLoad(t *testing.T) {
 	ids := newIDs(300)
 	var stopped, restarted atomic.Bool
-	replies := load(t, ids, 8, func(i int) {
+	replies := load(t, stack.WebhookURL, ids, 8, func(i int) {
 		switch i {
 		case 60:
 			require.NoError(t, stack.KillTemporal())
@@ -216,7 +217,7 @@ func TestDuplicateStorm(t *testing.T) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r := load(t, []int64{id}, 1, nil)
+			r := load(t, stack.WebhookURL, []int64{id}, 1, nil)
 			mu.Lock()
 			statuses[id] = append(statuses[id], r[id])
 			mu.Unlock()

@@ -4,14 +4,11 @@ package faults
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -123,33 +120,11 @@ func TestIngressSIGTERMDuringLoad(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond)
 
 	ids := newIDs(400)
-	var mu sync.Mutex
-	replies := map[int64]string{}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, id := range ids {
+	replies := load(t, url, ids, 8, func(i int) {
 		if i == 150 {
 			require.NoError(t, ingress.Process.Signal(syscall.SIGTERM))
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			body, _ := json.Marshal(map[string]any{"event": "job_finished", "data": map[string]any{"job_id": id, "status": "error", "message": "m"}})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			code, resp, err := fakesocialdata.PostWebhook(ctx, testenv.HTTPClient, url, body)
-			status := ""
-			if err == nil && code == http.StatusOK {
-				var r struct{ Status string }
-				_ = json.Unmarshal(resp, &r)
-				status = r.Status
-			}
-			mu.Lock()
-			replies[id] = status
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	})
 	state, err := ingress.Process.Wait()
 	require.NoError(t, err)
 	require.True(t, state.Success(), "the ingress exits cleanly on SIGTERM: %s", state)
