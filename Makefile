@@ -18,7 +18,7 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: run tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz
+.PHONY: bench run tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
@@ -71,9 +71,13 @@ fuzz:
 compose-config:
 	docker-compose -f docker-compose.yml config -q
 
-## bench-datafile: stream a 1 GiB datafile through FetchDatafile and print MB/s and the worker's peak RSS
+## bench: the pipeline against Temporal's own limits on one server, every figure and ratio (BENCHMARKS.md)
+bench: tools
+	go run ./cmd/bench
+
+## bench-datafile: only the datafile phase: a 1 GiB datafile through FetchDatafile, MiB/s and the worker's peak RSS
 bench-datafile: tools
-	go test -tags integration -run '^$$' -bench BenchmarkFetchDatafile -benchtime 1x -timeout 20m ./e2e/
+	go run ./cmd/bench -phases datafile
 
 ## clean-data: delete the local stack's data (Temporal history, MinIO objects, logs)
 clean-data:

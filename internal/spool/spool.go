@@ -60,6 +60,9 @@ func Open(path string) (*Spool, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("init spool: %w", err)
 	}
+	// Concurrent Puts wait at most this long to share a commit: enough to batch a burst into one fsync,
+	// short enough not to dominate a webhook's latency.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Spool{db: db}, nil
 }
 

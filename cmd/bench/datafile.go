@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// datafilePhase streams one datafile from the fake API through a JobWorkflow run by the real worker binary in
+// its own process, next to a raw MinIO PUT of the same bytes, and reads the worker's peak RSS (VmHWM).
+func datafilePhase(ctx context.Context, stack *testenv.Stack, c config, report func(string)) error {
+	size := c.datafileSize
+	seed := uint64(time.Now().UnixNano())
+	start := time.Now()
+	if _, err := stack.Store.PutStream(ctx, "bench/raw-put", fakesocialdata.Content(seed, size), size, "application/octet-stream"); err != nil {
+		return err
+	}
+	rawSecs := time.Since(start).Seconds()
+
+	root, err := devstack.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench-worker-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "worker")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/worker")
+	build.Dir, build.Stderr = root, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build worker: %w", err)
+	}
+	const queue = "bench-datafile"
+	w := exec.Command(bin)
+	w.Env = append(append(os.Environ(), stack.Env()...), "TASK_QUEUE="+queue, "POLL_INTERVAL=0", "DATAFILE_ALLOW_PRIVATE=true")
+	w.Stderr = os.Stderr
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = w.Process.Kill(); _, _ = w.Process.Wait() }()
+
+	jobID := time.Now().UnixNano() % 1_000_000_000
+	df := fakesocialdata.Datafile{Name: "bench.bin", Size: size, Seed: seed}
+	start = time.Now()
+	run, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.JobWorkflowID(jobID), TaskQueue: queue, WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.JobWorkflowName, workflows.JobInput{JobID: jobID, Status: "success", DatafileURL: stack.Fake.DatafileURL(df)})
+	if err != nil {
+		return err
+	}
+	var res workflows.JobResult
+	if err := run.Get(ctx, &res); err != nil {
+		return err
+	}
+	pipeSecs := time.Since(start).Seconds()
+	peak, err := peakRSS(w.Process.Pid)
+	if err != nil {
+		return err
+	}
+	if res.SHA256 != fakesocialdata.SHA256(seed, size) {
+		return fmt.Errorf("stored datafile digest %s differs from the source", res.SHA256)
+	}
+	mib := float64(size) / (1 << 20)
+	report(fmt.Sprintf("%-44s %6.0f MiB: raw MinIO PUT %.1f MiB/s, FetchDatafile via worker %.1f MiB/s", "datafile streaming", mib, mib/rawSecs, mib/pipeSecs))
+	report(fmt.Sprintf("RATIO datafile / raw PUT = %.2f (target >= 0.80); worker peak RSS %.1f MiB (target < 64 MiB)",
+		rawSecs/pipeSecs, float64(peak)/(1<<20)))
+	return nil
+}
+
+// peakRSS returns a process's peak resident set size in bytes (VmHWM in /proc/<pid>/status).
+func peakRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("VmHWM not found for pid %d", pid)
+}

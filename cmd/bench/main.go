@@ -1,0 +1,52 @@
+// Command bench measures the pipeline against Temporal's own limits on one server in one run (`make bench`):
+// it starts its own stack (Temporal dev server on a SQLite file, MinIO, the ingress, workers) and prints
+//
+//   - bare StartWorkflow rate and latency vs the ingress's accept rate and latency for the same number of
+//     webhooks at the same concurrency;
+//   - bare start + one no-op activity (default worker options) vs the pipeline's end-to-end events/s for job and
+//     monitor events;
+//   - datafile streaming: a raw MinIO PUT of the same bytes vs FetchDatafile through the worker binary, and the
+//     worker process's peak RSS;
+//   - the spool path: accepts/s and p99 with Temporal down.
+//
+// Load goes to loopback only and every phase is bounded in count. Flags set the sizes.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+type config struct {
+	concurrency  int
+	starts       int
+	e2e          int
+	spool        int
+	datafileSize int64
+	phases       map[string]bool
+}
+
+func main() {
+	var c config
+	phases := flag.String("phases", "start,e2e,datafile,spool", "phases to run")
+	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent starters / HTTP clients")
+	flag.IntVar(&c.starts, "starts", 2000, "starts (bare) and webhooks (ingress) in the accept phase")
+	flag.IntVar(&c.e2e, "events", 600, "events in each end-to-end phase")
+	flag.IntVar(&c.spool, "spool", 5000, "webhooks in the spool phase")
+	flag.Int64Var(&c.datafileSize, "datafile-bytes", 1<<30, "datafile size")
+	flag.Parse()
+	c.phases = map[string]bool{}
+	for _, p := range strings.Split(*phases, ",") {
+		c.phases[strings.TrimSpace(p)] = true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	if err := run(ctx, c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

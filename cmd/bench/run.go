@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/ingress"
+	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/worker"
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// result is one measured phase.
+type result struct {
+	name     string
+	count    int
+	seconds  float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+func (r result) rate() float64 { return float64(r.count) / r.seconds }
+
+func (r result) String() string {
+	return fmt.Sprintf("%-44s %6d in %6.2fs = %8.1f/s   p50 %7.2fms   p99 %7.2fms   errors %d",
+		r.name, r.count, r.seconds, r.rate(), ms(r.p50), ms(r.p99), r.errors)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// measure runs op(i) for i in [0,n) with c concurrent callers and returns rate and latency percentiles.
+func measure(name string, n, c int, op func(i int) error) result {
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t := time.Now()
+				if err := op(i); err != nil {
+					errs.Add(1)
+				}
+				lat[i] = time.Since(t)
+			}
+		})
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return result{name: name, count: n, seconds: secs, p50: lat[n/2], p99: lat[n*99/100], errors: int(errs.Load())}
+}
+
+func run(ctx context.Context, c config) error {
+	fmt.Printf("machine: %d CPUs, %s; concurrency %d\n", runtime.NumCPU(), runtime.Version(), c.concurrency)
+	stack, err := testenv.Start(ctx, testenv.Options{PersistentTemporal: true, NoWorker: true})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	var lines []string
+	report := func(s string) { fmt.Println(s); lines = append(lines, s) }
+
+	if c.phases["start"] {
+		bare, acc, err := acceptPhase(ctx, stack, c)
+		if err != nil {
+			return err
+		}
+		report(bare.String())
+		report(acc.String())
+		report(fmt.Sprintf("RATIO ingress accept rate / bare StartWorkflow = %.2f (target >= 0.90); p99 ratio = %.2f (target <= 1.20)",
+			acc.rate()/bare.rate(), float64(acc.p99)/float64(bare.p99)))
+	}
+	if c.phases["e2e"] {
+		if err := e2ePhase(ctx, stack, c, report); err != nil {
+			return err
+		}
+	}
+	if c.phases["datafile"] {
+		if err := datafilePhase(ctx, stack, c, report); err != nil {
+			return err
+		}
+	}
+	if c.phases["spool"] {
+		r, err := spoolPhase(ctx, stack, c)
+		if err != nil {
+			return err
+		}
+		report(r.String())
+		report(fmt.Sprintf("RATIO spool accepts/s = %.0f (target >= 5000), p99 = %.2fms (target < 20ms)", r.rate(), ms(r.p99)))
+	}
+	fmt.Println("\nSUMMARY")
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	return nil
+}
+
+// jobBody is a job_finished webhook for a failed job: the lightest event (archive and manifest).
+func jobBody(id int64) []byte {
+	b, _ := json.Marshal(map[string]any{"event": "job_finished", "data": map[string]any{"job_id": id, "status": "error", "message": "m"}})
+	return b
+}
+
+// acceptPhase measures bare starts, then the ingress accepting the same number of webhooks. Both start on task
+// queues no worker polls, so only the start path is measured.
+func acceptPhase(ctx context.Context, stack *testenv.Stack, c config) (result, result, error) {
+	base := time.Now().UnixNano() % 1_000_000_000 * 100
+	bare := measure("bare StartWorkflow (SDK loop)", c.starts, c.concurrency, func(i int) error {
+		_, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("bench-bare-%d", base+int64(i)), TaskQueue: "bench-no-worker",
+			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, workflows.JobWorkflowName, workflows.JobInput{JobID: base + int64(i), Status: "error"})
+		return err
+	})
+	opts, err := ingress.OptionsFrom(stack.Config)
+	if err != nil {
+		return bare, result{}, err
+	}
+	opts.TaskQueue = "bench-no-worker"
+	srv := httptest.NewServer(ingress.New(opts, stack.Client, stack.Store, stack.Logger).Handler())
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.concurrency}, Timeout: 30 * time.Second}
+	url := srv.URL + "/webhooks/socialdata/" + testenv.WebhookToken
+	base += int64(c.starts)
+	acc := measure("ingress accept (HTTP webhook -> start)", c.starts, c.concurrency, func(i int) error {
+		code, _, err := fakesocialdata.PostWebhook(ctx, hc, url, jobBody(base+int64(i)))
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("status %d", code)
+		}
+		return err
+	})
+	return bare, acc, nil
+}
+
+// Noop is the baseline: one workflow with one no-op activity.
+func Noop(ctx workflow.Context) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	return workflow.ExecuteActivity(ctx, "NoopActivity").Get(ctx, nil)
+}
+
+func e2ePhase(ctx context.Context, stack *testenv.Stack, c config, report func(string)) error {
+	// Baseline: start + one no-op activity to completion, default worker options.
+	bw := sdkworker.New(stack.Client, "bench-noop", sdkworker.Options{})
+	bw.RegisterWorkflowWithOptions(Noop, workflow.RegisterOptions{Name: "Noop"})
+	bw.RegisterActivityWithOptions(func(context.Context) error { return nil }, activity.RegisterOptions{Name: "NoopActivity"})
+	if err := bw.Start(); err != nil {
+		return err
+	}
+	base := time.Now().UnixNano() % 1_000_000_000 * 100
+	noop := measure("bare start + no-op activity, to completion", c.e2e, c.concurrency, func(i int) error {
+		run, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("bench-noop-%d", base+int64(i)), TaskQueue: "bench-noop"}, "Noop")
+		if err != nil {
+			return err
+		}
+		return run.Get(ctx, nil)
+	})
+	bw.Stop()
+	report(noop.String())
+
+	// The pipeline: the real worker, events through the real ingress, timed to the run's completion.
+	w, err := worker.New(stack.Config, stack.Client, stack.Store)
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.concurrency}, Timeout: 60 * time.Second}
+	base += int64(c.e2e)
+	jobs := measure("pipeline job events, webhook to completion", c.e2e, c.concurrency, func(i int) error {
+		id := base + int64(i)
+		if _, _, err := fakesocialdata.PostWebhook(ctx, hc, stack.WebhookURL, jobBody(id)); err != nil {
+			return err
+		}
+		return stack.Client.GetWorkflow(ctx, workflows.JobWorkflowID(id), "").Get(ctx, nil)
+	})
+	report(jobs.String())
+	report(fmt.Sprintf("RATIO pipeline job events/s / bare start+no-op = %.2f (target >= 1.50)", jobs.rate()/noop.rate()))
+	tweets := measure("pipeline monitor events (new_tweet), to completion", c.e2e, c.concurrency, func(i int) error {
+		id := fmt.Sprint(base + int64(i))
+		body, _ := json.Marshal(map[string]any{"event": "new_tweet",
+			"data": map[string]any{"id_str": id, "full_text": "t", "user": map[string]any{"id_str": fmt.Sprint(1000 + i%50), "name": "u"}},
+			"meta": map[string]any{"monitor_id": "benchmon", "monitor_type": "user_tweets", "monitored_id_str": "1"}})
+		if _, _, err := fakesocialdata.PostWebhook(ctx, hc, stack.WebhookURL, body); err != nil {
+			return err
+		}
+		return stack.Client.GetWorkflow(ctx, workflows.TweetWorkflowID("benchmon", id), "").Get(ctx, nil)
+	})
+	report(tweets.String())
+	report(fmt.Sprintf("RATIO pipeline monitor events/s / bare start+no-op = %.2f (target >= 1.50)", tweets.rate()/noop.rate()))
+	return nil
+}
+
+// spoolPhase kills Temporal and measures the ingress accepting webhooks into the spool, then restarts Temporal
+// and waits for the spool to drain (not timed).
+func spoolPhase(ctx context.Context, stack *testenv.Stack, c config) (result, error) {
+	if err := stack.KillTemporal(); err != nil {
+		return result{}, err
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.concurrency}, Timeout: 30 * time.Second}
+	// One request marks the ingress degraded (it waits START_TIMEOUT); the measured ones go straight to disk.
+	base := time.Now().UnixNano() % 1_000_000_000 * 100
+	_, _, _ = fakesocialdata.PostWebhook(ctx, hc, stack.WebhookURL, jobBody(base))
+	r := measure("spool path (Temporal down)", c.spool, c.concurrency, func(i int) error {
+		code, resp, err := fakesocialdata.PostWebhook(ctx, hc, stack.WebhookURL, jobBody(base+1+int64(i)))
+		if err == nil && (code != http.StatusOK || !jsonHas(resp, "spooled")) {
+			err = fmt.Errorf("status %d %s", code, resp)
+		}
+		return err
+	})
+	if err := stack.StartTemporalAgain(ctx); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func jsonHas(b []byte, status string) bool {
+	var v struct{ Status string }
+	return json.Unmarshal(b, &v) == nil && v.Status == status
+}
