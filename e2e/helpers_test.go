@@ -17,7 +17,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/testenv"
@@ -59,11 +58,15 @@ func result(t *testing.T, workflowID string, v any) error {
 // countRuns returns the number of executions (open or closed) with workflowID, from visibility.
 func countRuns(t *testing.T, workflowID string) int64 {
 	t.Helper()
-	resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
-		Query: "WorkflowId = '" + workflowID + "'",
-	})
+	return countQuery(t, testenv.RunsQuery(workflowID))
+}
+
+// countQuery returns the number of executions matching a visibility query.
+func countQuery(t *testing.T, query string) int64 {
+	t.Helper()
+	n, err := stack.Count(context.Background(), query)
 	require.NoError(t, err)
-	return resp.GetCount()
+	return n
 }
 
 // status returns workflowID's execution status, or UNSPECIFIED when there is no such workflow.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
@@ -64,8 +63,8 @@ func TestJobWebhookStoresDatafile(t *testing.T) {
 	query := fmt.Sprintf(`EventType = "job_finished" AND JobId = "%d" AND Source = "socialdata"`, jobID)
 	// Visibility is eventually consistent: wait for the indexing to catch up.
 	require.Eventually(t, func() bool {
-		resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-		return err == nil && resp.GetCount() == 1
+		n, err := stack.Count(context.Background(), query)
+		return err == nil && n == 1
 	}, 10*time.Second, 100*time.Millisecond, "query %s", query)
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/socialhook/pipeline/activities"
 	"github.com/socialhook/pipeline/internal/socialdata"
@@ -144,8 +143,8 @@ func TestMonitorSamples(t *testing.T) {
 	}
 	query := `EventType = "profile_update" AND UserId = "44196397" AND MonitorId = "01hx1r99s0nsqq1ffdhmyyqbfr"`
 	require.Eventually(t, func() bool {
-		resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-		return err == nil && resp.GetCount() == 1
+		n, err := stack.Count(context.Background(), query)
+		return err == nil && n == 1
 	}, 10*time.Second, 100*time.Millisecond)
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -40,13 +39,6 @@ func runPoll(t *testing.T, from, to time.Time, monitorIDs ...string) (workflows.
 	var stats workflows.PollStats
 	err = run.Get(ctx, &stats)
 	return stats, err
-}
-
-func countQuery(t *testing.T, query string) int64 {
-	t.Helper()
-	resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-	require.NoError(t, err)
-	return resp.GetCount()
 }
 
 // requireOnce waits for workflowID to be indexed and requires exactly one run of it.

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/storage"
@@ -155,13 +154,11 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 
 func countRuns(t *testing.T, workflowID string) int64 {
 	t.Helper()
-	resp, err := stack.Client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
-		Query: "WorkflowId = '" + workflowID + "'",
-	})
+	n, err := stack.Count(context.Background(), testenv.RunsQuery(workflowID))
 	if err != nil {
 		return 0
 	}
-	return resp.GetCount()
+	return n
 }
 
 // Temporal killed (SIGKILL) and restarted during a steady load: the ingress spools while it is down, and every

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -326,3 +327,16 @@ func envOr(key, def string) string {
 	}
 	return def
 }
+
+// Count returns how many runs, open or closed, match a visibility query. Visibility is eventually consistent:
+// callers poll it.
+func (s *Stack) Count(ctx context.Context, query string) (int64, error) {
+	resp, err := s.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+	if err != nil {
+		return 0, fmt.Errorf("count %q: %w", query, err)
+	}
+	return resp.GetCount(), nil
+}
+
+// RunsQuery is the visibility query for every run of workflowID.
+func RunsQuery(workflowID string) string { return "WorkflowId = '" + workflowID + "'" }
