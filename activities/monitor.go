@@ -86,7 +86,7 @@ func ObserveProfile(ctx context.Context, c client.Client, taskQueue string, trac
 		TaskQueue:             taskQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.UserIDKey.ValueSet(o.UserID)),
 		StaticSummary:         "Profile of user " + o.UserID,
-	}, workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: o.UserID, TrackedFields: tracked})
+	}, workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: o.UserID, TrackedFields: tracked, Revision: workflows.CurrentRevision})
 	if err != nil {
 		return fmt.Errorf("signal profile entity %s: %w", id, err)
 	}

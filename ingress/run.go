@@ -11,6 +11,7 @@ import (
 	"github.com/socialhook/pipeline/internal/httpserve"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/xwebhook"
+	"github.com/socialhook/pipeline/worker"
 )
 
 // Run serves the ingress on cfg.IngressAddr until ctx is done, then shuts down gracefully: the listener
@@ -40,6 +41,19 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 		defer sp.Close()
 		opts.Spool = sp
 		logger.Info("spool open", zap.String("path", cfg.SpoolPath), zap.Int("waiting", sp.Len()))
+	}
+	if cfg.IngressWorker {
+		w, err := worker.NewEager(cfg, tc, store)
+		if err != nil {
+			return err
+		}
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start ingress worker: %w", err)
+		}
+		// Deferred first, so it stops last: after the listener closed and the spool drainer stopped, in-flight
+		// workflow tasks (and their local activities) finish before the process exits.
+		defer w.Stop()
+		logger.Info("ingress worker started", zap.String("task_queue", cfg.TaskQueue))
 	}
 	srv := New(opts, tc, store, logger)
 	drainCtx, stopDrain := context.WithCancel(context.WithoutCancel(ctx))

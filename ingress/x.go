@@ -95,6 +95,7 @@ func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
 			API: ev.API, Kind: ev.Kind, EventType: eventType, ForUserID: ev.ForUserID,
 			DeliveryWindow: window,
 			Raw:            workflows.RawEvent{Source: workflows.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
+			Revision:       workflows.CurrentRevision,
 		},
 	}
 }

@@ -25,6 +25,21 @@ import (
 // New builds a worker for cfg over an existing client and store: every workflow and activity registered,
 // not yet started.
 func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Worker, error) {
+	return build(cfg, c, store, false)
+}
+
+// NewEager builds the worker the ingress hosts on its own client (INGRESS_WORKER): it runs workflow tasks
+// and local activities — the storage steps — but polls no activity tasks, so datafile downloads and every
+// step that falls back to a regular activity stay on the worker process. Because a worker for the task queue
+// runs on the client the ingress starts workflows with, each start is eager: the server hands the first
+// workflow task back in the start response and this worker runs it at once, which saves a task dispatch and a
+// history write per event (BENCHMARKS.md). A task that cannot be eager (no free slot) goes through the task
+// queue to any worker, as usual.
+func NewEager(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Worker, error) {
+	return build(cfg, c, store, true)
+}
+
+func build(cfg config.Config, c client.Client, store *storage.Store, localActivitiesOnly bool) (sdkworker.Worker, error) {
 	allowlist, err := config.NewHostAllowlist(cfg.DatafileAllowedHosts)
 	if err != nil {
 		return nil, fmt.Errorf("datafile allowlist: %w", err)
@@ -36,7 +51,8 @@ func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Wo
 	w := sdkworker.New(c, cfg.TaskQueue, sdkworker.Options{
 		// On stop, running activities get this long to finish their attempt before being cancelled (and
 		// retried elsewhere); compose's stop_grace_period is longer.
-		WorkerStopTimeout: 30 * time.Second,
+		WorkerStopTimeout:       30 * time.Second,
+		LocalActivityWorkerOnly: localActivitiesOnly,
 	})
 	workflows.Register(w)
 	activities.New(activities.Deps{

@@ -189,6 +189,23 @@ type RawEvent struct {
 	Body       []byte    `json:"body"`
 }
 
+// Processing revisions. Every event input carries the revision its run was started with (field "revision"),
+// and a workflow branches on it wherever its steps changed, so a run always replays exactly as it ran — even
+// one started by an older ingress and still waiting (storage outage, registered job, long-lived profile
+// entity) when a newer worker is deployed. The revision travels in the start event rather than coming from
+// workflow.GetVersion because GetVersion upserts the TemporalChangeVersion search attribute on every run: one
+// more visibility write per event, measured at −15% events/s (BENCHMARKS.md).
+const (
+	// RevisionActivities runs every storage step as a regular activity. Inputs without a revision (runs
+	// started before revisions existed, hand-written CLI inputs that omit it) have this one.
+	RevisionActivities = 0
+	// RevisionLocalStorage runs storage steps local-first: as local activities inside the workflow task,
+	// falling back to a regular activity when the store does not answer (storageStep).
+	RevisionLocalStorage = 1
+	// CurrentRevision is the revision every starter in this repo sets on new runs.
+	CurrentRevision = RevisionLocalStorage
+)
+
 // JobInput starts JobWorkflow. It carries the parsed job and the raw webhook that announced it.
 type JobInput struct {
 	JobID int64 `json:"job_id"`
@@ -204,6 +221,8 @@ type JobInput struct {
 	// PollInterval is the first wait between polls of GET /jobs/{id} for a registered job (then ×1.5, at most
 	// 5 min); zero means 10 s.
 	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	// Revision is the processing revision of the run (CurrentRevision for new runs).
+	Revision int `json:"revision,omitempty"`
 }
 
 // JobResult is JobWorkflow's result, shown in the Temporal UI. It holds keys and digests, never data.

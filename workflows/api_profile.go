@@ -16,6 +16,8 @@ type MonitorEventInput struct {
 	UserID    string   `json:"user_id"`
 	TweetID   string   `json:"tweet_id,omitempty"`
 	Raw       RawEvent `json:"raw"`
+	// Revision is the processing revision of the run (CurrentRevision for new runs).
+	Revision int `json:"revision,omitempty"`
 }
 
 // MonitorEventResult is MonitorEventWorkflow's result: where things were written and which users were observed.
@@ -78,6 +80,9 @@ type ProfileEntityInput struct {
 	TrackedFields []string `json:"tracked_fields"`
 	// State is carried over by continue-as-new; nil for a new entity.
 	State *ProfileState `json:"state,omitempty"`
+	// Revision is the processing revision of the run. A run continues as new with CurrentRevision, so an
+	// entity started by an older worker moves to the current revision at its next continue-as-new.
+	Revision int `json:"revision,omitempty"`
 }
 
 // ProfileState is a profile entity's state: the retained observations in observed-at order, the profile before

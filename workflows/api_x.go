@@ -53,6 +53,8 @@ type XEventInput struct {
 	DeliveryWindow time.Duration `json:"delivery_window"`
 	// Raw is the event on its own (AAA) or the whole delivery (XAA), as JSON.
 	Raw RawEvent `json:"raw"`
+	// Revision is the processing revision of the run (CurrentRevision for new runs).
+	Revision int `json:"revision,omitempty"`
 }
 
 // XEventResult is XEventWorkflow's result.

@@ -14,9 +14,9 @@ func ArchiveEventWorkflow(ctx workflow.Context, event RawEvent) (string, error) 
 		return "", temporal.NewNonRetryableApplicationError("archive needs a source and a body", ErrTypeInvalidInput, nil)
 	}
 	var key string
-	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
 	in := ArchiveRawInput{WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Event: event}
-	if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName, in).Get(ctx, &key); err != nil {
+	// A regular activity, always: unknown events are rare, and the input (the raw event) carries no revision.
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), ArchiveRawActivityName, in).Get(ctx, &key); err != nil {
 		return "", fmt.Errorf("archive raw event: %w", err)
 	}
 	workflow.GetLogger(ctx).Info("unhandled event archived", "EventType", event.EventType, "key", key)

@@ -83,15 +83,14 @@ func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
 	if err != nil {
 		return JobResult{JobID: in.JobID}, err
 	}
+	finished.Revision = in.Revision // the run's revision is the one it was started with
 	in = finished
 	logger := workflow.GetLogger(ctx)
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	result := JobResult{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage}
 
-	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
 	if in.Raw != nil {
-		if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName,
-			ArchiveRawInput{WorkflowID: wfID, Event: *in.Raw}).Get(ctx, &result.RawKey); err != nil {
+		if err := storageStep(ctx, in.Revision, ArchiveRawActivityName, ArchiveRawInput{WorkflowID: wfID, Event: *in.Raw}, &result.RawKey); err != nil {
 			return result, fmt.Errorf("archive raw webhook: %w", err)
 		}
 	}
@@ -106,7 +105,7 @@ func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
 		}
 	}
 	manifest.RecordedAt = workflow.Now(ctx).UTC()
-	if err := workflow.ExecuteActivity(storeCtx, WriteJobManifestActivityName, manifest).Get(ctx, &result.ManifestKey); err != nil {
+	if err := storageStep(ctx, in.Revision, WriteJobManifestActivityName, manifest, &result.ManifestKey); err != nil {
 		return result, fmt.Errorf("write job manifest: %w", err)
 	}
 	if fetchErr != nil {

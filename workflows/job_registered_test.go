@@ -34,7 +34,7 @@ func TestRegisteredJobFinishedByPoll(t *testing.T) {
 		})
 	env.OnActivity(workflows.FetchDatafileActivityName, mock.Anything, workflows.FetchDatafileInput{JobID: 9, URL: "u"}).Return(datafile("u"), nil).Once()
 	env.OnActivity(workflows.WriteJobManifestActivityName, mock.Anything, mock.Anything).Return("datafiles/9/manifest.json", nil).Once()
-	env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{JobID: 9, PollInterval: time.Second})
+	env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{JobID: 9, PollInterval: time.Second, Revision: workflows.CurrentRevision})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 3, attempts)
@@ -63,7 +63,7 @@ func TestRegisteredJobTakesTheWebhook(t *testing.T) {
 	}
 	env.RegisterDelayedCallback(func() { update(workflows.JobInput{JobID: 8, Status: "success", DatafileURL: "x"}) }, 5*time.Second)
 	env.RegisterDelayedCallback(func() { update(webhook); update(webhook) }, 10*time.Second)
-	env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{JobID: 9, PollInterval: time.Second})
+	env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{JobID: 9, PollInterval: time.Second, Revision: workflows.CurrentRevision})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, answers, 3)

@@ -57,20 +57,20 @@ func TestJobWorkflow(t *testing.T) {
 	}{
 		{
 			name:         "success fetches and records the datafile",
-			in:           workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Raw: raw},
+			in:           workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Raw: raw, Revision: workflows.CurrentRevision},
 			fetch:        map[string]error{"u1": nil},
 			wantStatus:   "success",
 			wantDatafile: true,
 		},
 		{
 			name:        "error is recorded without fetching",
-			in:          workflows.JobInput{JobID: 7, Status: "error", ErrorMessage: "Insufficient balance", Raw: raw},
+			in:          workflows.JobInput{JobID: 7, Status: "error", ErrorMessage: "Insufficient balance", Raw: raw, Revision: workflows.CurrentRevision},
 			wantStatus:  "error",
 			wantMessage: "Insufficient balance",
 		},
 		{
 			name:         "expired URL is refreshed once",
-			in:           workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Raw: raw},
+			in:           workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Raw: raw, Revision: workflows.CurrentRevision},
 			fetch:        map[string]error{"old": expired, "new": nil},
 			refresh:      &workflows.JobStatus{JobID: 7, Status: "success", DatafileURL: "new"},
 			wantStatus:   "success",
@@ -78,7 +78,7 @@ func TestJobWorkflow(t *testing.T) {
 		},
 		{
 			name:        "expired URL whose job now reports an error records the error",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old"},
+			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: workflows.CurrentRevision},
 			fetch:       map[string]error{"old": expired},
 			refresh:     &workflows.JobStatus{JobID: 7, Status: "error", Message: "gone"},
 			wantStatus:  "error",
@@ -86,7 +86,7 @@ func TestJobWorkflow(t *testing.T) {
 		},
 		{
 			name:        "expired URL whose refresh fails fails the run",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old"},
+			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: workflows.CurrentRevision},
 			fetch:       map[string]error{"old": expired},
 			refreshErr:  temporal.NewNonRetryableApplicationError("GET /jobs/7: 404 Job not found", workflows.ErrTypeJobAPI, nil),
 			wantStatus:  workflows.ManifestFetchFailed,
@@ -95,7 +95,7 @@ func TestJobWorkflow(t *testing.T) {
 		},
 		{
 			name:        "disallowed host is recorded and fails the run",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "http://evil/x", Raw: raw},
+			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "http://evil/x", Raw: raw, Revision: workflows.CurrentRevision},
 			fetch:       map[string]error{"http://evil/x": notAllowed},
 			wantStatus:  workflows.ManifestFetchFailed,
 			wantMessage: "not in DATAFILE_ALLOWED_HOSTS",
@@ -103,7 +103,7 @@ func TestJobWorkflow(t *testing.T) {
 		},
 		{
 			name:        "retries exhausted fail the run as DatafileFetchFailed",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "u1"},
+			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Revision: workflows.CurrentRevision},
 			fetch:       map[string]error{"u1": temporal.NewNonRetryableApplicationError("GET u1: status 503", "wrapError", nil)},
 			wantStatus:  workflows.ManifestFetchFailed,
 			wantMessage: "503",

@@ -17,20 +17,17 @@ func MonitorEventWorkflow(ctx workflow.Context, in MonitorEventInput) (MonitorEv
 		return MonitorEventResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
 	var res MonitorEventResult
-	if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName,
-		ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &res.RawKey); err != nil {
+	if err := storageStep(ctx, in.Revision, ArchiveRawActivityName, ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
 		return res, fmt.Errorf("archive raw event: %w", err)
 	}
 	var stored StoredMonitorEvent
-	if err := workflow.ExecuteActivity(storeCtx, StoreMonitorEventActivityName,
-		StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &stored); err != nil {
+	if err := storageStep(ctx, in.Revision, StoreMonitorEventActivityName, StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
 		return res, fmt.Errorf("store monitor event: %w", err)
 	}
 	res.TweetKeys, res.FollowKey = stored.TweetKeys, stored.FollowKey
 	var err error
-	if res.ObservedUsers, err = observeAll(ctx, stored.Observations); err != nil {
+	if res.ObservedUsers, err = observeAll(ctx, in.Revision, stored.Observations); err != nil {
 		return res, err
 	}
 	workflow.GetLogger(ctx).Info("monitor event processed", "EventType", in.EventType, "MonitorId", in.MonitorID,
@@ -53,12 +50,11 @@ func (in MonitorEventInput) validate() error {
 // observeAll hands observations to their users' profile entities and returns the users observed.
 // Signal-with-start is idempotent here: an entity ignores an observation ID it has already applied, so a
 // retried activity cannot record a change twice.
-func observeAll(ctx workflow.Context, observations []Observation) ([]string, error) {
+func observeAll(ctx workflow.Context, revision int, observations []Observation) ([]string, error) {
 	if len(observations) == 0 {
 		return nil, nil
 	}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), ObserveProfilesActivityName,
-		observations).Get(ctx, nil); err != nil {
+	if err := storageStep(ctx, revision, ObserveProfilesActivityName, observations, nil); err != nil {
 		return nil, fmt.Errorf("hand observations to profile entities: %w", err)
 	}
 	users := make([]string, 0, len(observations))

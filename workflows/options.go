@@ -22,6 +22,21 @@ var storageOptions = workflow.ActivityOptions{
 	},
 }
 
+// localStorageOptions bound the local attempt of a storage step (storageStep): a few quick tries within
+// seconds, well inside the workflow task timeout, before the step falls back to a regular activity under
+// storageOptions.
+var localStorageOptions = workflow.LocalActivityOptions{
+	ScheduleToCloseTimeout: 10 * time.Second,
+	StartToCloseTimeout:    4 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        200 * time.Millisecond,
+		BackoffCoefficient:     2,
+		MaximumInterval:        2 * time.Second,
+		MaximumAttempts:        3,
+		NonRetryableErrorTypes: []string{ErrTypeInvalidInput},
+	},
+}
+
 // fetchOptions cover a datafile download. The copy heartbeats every few seconds, so a dead worker is noticed
 // after HeartbeatTimeout, not after the long StartToCloseTimeout. Attempts are bounded: the URL expires.
 var fetchOptions = workflow.ActivityOptions{

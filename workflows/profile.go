@@ -30,12 +30,11 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 		return temporal.NewNonRetryableApplicationError("profile entity needs a user id and tracked fields", ErrTypeInvalidInput, nil)
 	}
 	logger := workflow.GetLogger(ctx)
-	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
 	st := in.State
 	if st == nil {
 		st = &ProfileState{}
 		var stored *ProfileSnapshot
-		if err := workflow.ExecuteActivity(storeCtx, LoadProfileActivityName, in.UserID).Get(ctx, &stored); err != nil {
+		if err := storageStep(ctx, in.Revision, LoadProfileActivityName, in.UserID, &stored); err != nil {
 			return fmt.Errorf("load stored profile: %w", err)
 		}
 		if stored != nil {
@@ -62,7 +61,7 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 		}
 		if eff.snapshot != nil || len(eff.upserts) > 0 || len(eff.deletes) > 0 {
 			write := WriteProfileInput{UserID: in.UserID, Snapshot: eff.snapshot, Upserts: eff.upserts, Deletes: eff.deletes}
-			if err := workflow.ExecuteActivity(storeCtx, WriteProfileActivityName, write).Get(ctx, nil); err != nil {
+			if err := storageStep(ctx, in.Revision, WriteProfileActivityName, write, nil); err != nil {
 				return fmt.Errorf("write profile of %s: %w", in.UserID, err)
 			}
 		}
@@ -85,7 +84,7 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 				}
 			}
 			return workflow.NewContinueAsNewError(ctx, ProfileEntityWorkflowName,
-				ProfileEntityInput{UserID: in.UserID, TrackedFields: in.TrackedFields, State: st})
+				ProfileEntityInput{UserID: in.UserID, TrackedFields: in.TrackedFields, State: st, Revision: CurrentRevision})
 		}
 		var o Observation
 		cancelled := false

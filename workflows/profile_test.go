@@ -59,7 +59,7 @@ func TestProfileEntityWorkflow(t *testing.T) {
 		require.Equal(t, 2, st.Ignored)
 		env.CancelWorkflow()
 	}, 10*time.Second)
-	env.ExecuteWorkflow(workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: "7", TrackedFields: workflows.DefaultTrackedFields})
+	env.ExecuteWorkflow(workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: "7", TrackedFields: workflows.DefaultTrackedFields, Revision: workflows.CurrentRevision})
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError(), "cancelled")
 
@@ -97,7 +97,7 @@ func TestProfileEntityContinuesAsNew(t *testing.T) {
 			env.SignalWorkflow(workflows.ObserveSignal, observation(i+1, fmt.Sprintf("n%d", i/10)))
 		}
 	}, time.Second)
-	env.ExecuteWorkflow(workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: "7", TrackedFields: workflows.DefaultTrackedFields})
+	env.ExecuteWorkflow(workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: "7", TrackedFields: workflows.DefaultTrackedFields, Revision: workflows.CurrentRevision})
 	require.True(t, env.IsWorkflowCompleted())
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(env.GetWorkflowError(), &can), "want continue-as-new, got %v", env.GetWorkflowError())
@@ -108,7 +108,8 @@ func TestMonitorEventWorkflow(t *testing.T) {
 	env := newEnv(t)
 	registerProfileActivities(env)
 	in := workflows.MonitorEventInput{EventType: "new_tweet", MonitorID: "m", UserID: "7", TweetID: "9",
-		Raw: workflows.RawEvent{Source: "socialdata", EventType: "new_tweet", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)}}
+		Raw:      workflows.RawEvent{Source: "socialdata", EventType: "new_tweet", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)},
+		Revision: workflows.CurrentRevision}
 	obs := []workflows.Observation{observation(1, "A")}
 	env.OnActivity(workflows.ArchiveRawActivityName, mock.Anything, mock.Anything).Return("raw/k.json", nil).Once()
 	env.OnActivity(workflows.StoreMonitorEventActivityName, mock.Anything, workflows.StoreMonitorEventInput{

@@ -18,20 +18,17 @@ func XEventWorkflow(ctx workflow.Context, in XEventInput) (XEventResult, error) 
 	}
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	delivered := workflow.GetSignalChannel(ctx, DeliveredSignal)
-	storeCtx := workflow.WithActivityOptions(ctx, storageOptions)
 	var res XEventResult
-	if err := workflow.ExecuteActivity(storeCtx, ArchiveRawActivityName,
-		ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &res.RawKey); err != nil {
+	if err := storageStep(ctx, in.Revision, ArchiveRawActivityName, ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
 		return res, fmt.Errorf("archive X event: %w", err)
 	}
 	var stored StoredXEvent
-	if err := workflow.ExecuteActivity(storeCtx, StoreXEventActivityName,
-		StoreXEventInput{WorkflowID: wfID, Event: in.Raw}).Get(ctx, &stored); err != nil {
+	if err := storageStep(ctx, in.Revision, StoreXEventActivityName, StoreXEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
 		return res, fmt.Errorf("store X event: %w", err)
 	}
 	res.Keys = stored.Keys
 	var err error
-	if res.ObservedUsers, err = observeAll(ctx, stored.Observations); err != nil {
+	if res.ObservedUsers, err = observeAll(ctx, in.Revision, stored.Observations); err != nil {
 		return res, err
 	}
 	if in.ForUserID == "" {
@@ -69,7 +66,7 @@ func XEventWorkflow(ctx workflow.Context, in XEventInput) (XEventResult, error) 
 	slices.Sort(recipients)
 	res.Recipients = recipients
 	record := XDeliveries{WorkflowID: wfID, EventType: in.EventType, ForUserIDs: recipients, RecordedAt: workflow.Now(ctx).UTC()}
-	if err := workflow.ExecuteActivity(storeCtx, WriteXDeliveriesActivityName, record).Get(ctx, &res.DeliveriesKey); err != nil {
+	if err := storageStep(ctx, in.Revision, WriteXDeliveriesActivityName, record, &res.DeliveriesKey); err != nil {
 		return res, fmt.Errorf("record deliveries: %w", err)
 	}
 	return res, nil

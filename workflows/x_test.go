@@ -46,7 +46,8 @@ func TestXEventWorkflowRecordsEveryRecipient(t *testing.T) {
 			}
 			env.ExecuteWorkflow(workflows.XEventWorkflowName, workflows.XEventInput{
 				API: "aaa", Kind: "dm", EventType: "dm", ForUserID: tt.forUser, DeliveryWindow: tt.window,
-				Raw: workflows.RawEvent{Source: "x", EventType: "dm", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)},
+				Raw:      workflows.RawEvent{Source: "x", EventType: "dm", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)},
+				Revision: workflows.CurrentRevision,
 			})
 			require.True(t, env.IsWorkflowCompleted())
 			require.NoError(t, env.GetWorkflowError())

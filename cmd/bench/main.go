@@ -25,6 +25,7 @@ type config struct {
 	concurrency  int
 	starts       int
 	e2e          int
+	rounds       int
 	spool        int
 	datafileSize int64
 	phases       map[string]bool
@@ -35,7 +36,8 @@ func main() {
 	phases := flag.String("phases", "start,e2e,datafile,spool", "phases to run")
 	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent starters / HTTP clients")
 	flag.IntVar(&c.starts, "starts", 2000, "starts (bare) and webhooks (ingress) in the accept phase")
-	flag.IntVar(&c.e2e, "events", 600, "events in each end-to-end phase")
+	flag.IntVar(&c.e2e, "events", 600, "events of each kind (baseline, job, monitor) in the end-to-end phase")
+	flag.IntVar(&c.rounds, "rounds", 3, "end-to-end rounds: each runs a share of every kind, interleaved")
 	flag.IntVar(&c.spool, "spool", 5000, "webhooks in the spool phase")
 	flag.Int64Var(&c.datafileSize, "datafile-bytes", 1<<30, "datafile size")
 	flag.Parse()

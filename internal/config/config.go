@@ -91,6 +91,10 @@ type Config struct {
 	// production (SSRF); local stacks and tests whose fake API listens on 127.0.0.1 turn it on.
 	DatafileAllowPrivate bool `env:"DATAFILE_ALLOW_PRIVATE" envDefault:"false"`
 
+	// IngressWorker makes the ingress host a worker of its own that runs workflow tasks and local activities
+	// (no regular activities), so its starts are eager (worker.NewEager). Off, the ingress only starts runs.
+	IngressWorker bool `env:"INGRESS_WORKER" envDefault:"true"`
+
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
 

@@ -37,6 +37,11 @@ type Request struct {
 
 // Start starts req on taskQueue and returns Accepted, or Duplicate when a run with that ID exists or existed
 // within retention.
+//
+// Starts ask to be eager: when a worker for taskQueue runs on c with a free slot (the ingress's own worker,
+// INGRESS_WORKER; the worker process for the poller's starts), the server returns the first workflow task with
+// the start and that worker runs it at once. Otherwise — or when the server has eager start disabled — it is
+// an ordinary start.
 func Start(ctx context.Context, c client.Client, taskQueue string, req Request) (string, error) {
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       req.ID,
@@ -46,6 +51,7 @@ func Start(ctx context.Context, c client.Client, taskQueue string, req Request) 
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(req.Attrs...),
 		StaticSummary:                            req.Summary,
+		EnableEagerStart:                         true,
 	}, req.Workflow, req.Input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -76,7 +82,7 @@ func Job(job socialdata.Job, raw *workflows.RawEvent, pollInterval time.Duration
 		},
 		Input: workflows.JobInput{
 			JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, ErrorMessage: job.Message, Raw: raw,
-			PollInterval: pollInterval,
+			PollInterval: pollInterval, Revision: workflows.CurrentRevision,
 		},
 	}
 }
@@ -110,6 +116,7 @@ func MonitorEvent(ev socialdata.MonitorEvent, raw workflows.RawEvent) Request {
 		},
 		Input: workflows.MonitorEventInput{
 			EventType: ev.Event, MonitorID: ev.Meta.MonitorID, UserID: ev.UserID, TweetID: ev.TweetID, Raw: raw,
+			Revision: workflows.CurrentRevision,
 		},
 	}
 }

@@ -65,11 +65,15 @@ type Stack struct {
 	// Spool is the ingress's fallback spool (drained every 100 ms).
 	Spool *spool.Spool
 
-	worker    sdkworker.Worker
-	fakeSrv   *httptest.Server
-	dataDir   string
-	stopDrain context.CancelFunc
-	drained   chan struct{}
+	worker sdkworker.Worker
+	eager  sdkworker.Worker
+	// workerClient is the worker's own client: as in production, the worker and the ingress (with its eager
+	// worker, on Client) are separate clients.
+	workerClient client.Client
+	fakeSrv      *httptest.Server
+	dataDir      string
+	stopDrain    context.CancelFunc
+	drained      chan struct{}
 
 	temporalOpts devstack.TemporalOptions
 	minioOpts    devstack.MinIOOptions
@@ -170,11 +174,22 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if !opts.NoWorker {
-		if s.worker, err = worker.New(s.Config, s.Client, s.Store); err != nil {
+		if s.workerClient, err = connect.Temporal(ctx, s.Config, s.Logger); err != nil {
+			return nil, err
+		}
+		if s.worker, err = worker.New(s.Config, s.workerClient, s.Store); err != nil {
 			return nil, err
 		}
 		if err = s.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
+		}
+		if s.Config.IngressWorker {
+			if s.eager, err = worker.NewEager(s.Config, s.Client, s.Store); err != nil {
+				return nil, err
+			}
+			if err = s.eager.Start(); err != nil {
+				return nil, fmt.Errorf("start ingress worker: %w", err)
+			}
 		}
 	}
 	ingressOpts, err := ingress.OptionsFrom(s.Config)
@@ -298,8 +313,14 @@ func (s *Stack) Close() {
 	if s.Spool != nil {
 		_ = s.Spool.Close()
 	}
+	if s.eager != nil {
+		s.eager.Stop()
+	}
 	if s.worker != nil {
 		s.worker.Stop()
+	}
+	if s.workerClient != nil {
+		s.workerClient.Close()
 	}
 	if s.fakeSrv != nil {
 		s.fakeSrv.Close()

@@ -1,0 +1,30 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// storageStep runs one short, idempotent MinIO step (archive, store, manifest, profile write, hand-off to the
+// profile entities) and decodes its result into out.
+//
+// It runs first as a local activity: inside the workflow task, with no activity task and no extra history
+// events, which is what lets one event complete in a single workflow task (BENCHMARKS.md). The local attempt is
+// bounded by localStorageOptions. If it still fails — storage is down, or slow — the step runs again as a
+// regular activity under storageOptions, which waits out the outage with unlimited attempts and shows the
+// pending step and its last failure in the Temporal UI. Every step is idempotent (deterministic keys,
+// observation IDs), so running it twice is harmless.
+//
+// Runs of an earlier revision (RevisionActivities) run the step as a regular activity only, as they did.
+func storageStep(ctx workflow.Context, revision int, activity string, in, out any) error {
+	if revision < RevisionLocalStorage {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), activity, in).Get(ctx, out)
+	}
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStorageOptions), activity, in).Get(ctx, out)
+	if err == nil || temporal.IsCanceledError(err) || errorType(err) == ErrTypeInvalidInput {
+		return err
+	}
+	workflow.GetLogger(ctx).Warn("storage step failed locally, continuing as a regular activity",
+		"Activity", activity, "Error", err)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), activity, in).Get(ctx, out)
+}
