@@ -18,11 +18,20 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: bench run tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz
+.PHONY: bench run demo tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
 	go run ./cmd/devstack
+
+## demo: make run plus the fake SocialData API (:8090) and DEMO_DURATION (3m) of demo traffic: jobs, monitor events, X deliveries, duplicates, lost webhooks the poller recovers; data in .data/demo
+DEMO_DURATION ?= 3m
+demo: export DATA_DIR ?= .data/demo
+demo: export SPOOL_PATH ?= $(DATA_DIR)/spool/ingress.db
+demo: export POLL_INTERVAL ?= 1m
+demo: export LOG_LEVEL ?= warn
+demo: tools
+	go run ./cmd/devstack -demo -demo-duration $(DEMO_DURATION)
 
 ## tools: build the pinned Temporal CLI, MinIO and mc into .tools/bin (once; reused afterwards)
 tools:

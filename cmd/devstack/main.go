@@ -5,14 +5,19 @@
 //
 // Configuration is the pipeline's (README.md) plus DATA_DIR (default .data), TEMPORAL_UI_PORT (default 8233)
 // and MINIO_CONSOLE_ADDR (default 127.0.0.1:9001).
+//
+// With -demo (`make demo`) it also serves the in-repo fake SocialData API where SOCIALDATA_API_URL points and,
+// once the stack is up, sends -demo-duration of demo traffic (internal/demo), then keeps running until stopped.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -21,7 +26,10 @@ import (
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
+	"github.com/socialhook/pipeline/internal/demo"
 	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/httpserve"
 	"github.com/socialhook/pipeline/internal/logging"
 	"github.com/socialhook/pipeline/internal/process"
 	"github.com/socialhook/pipeline/worker"
@@ -30,9 +38,32 @@ import (
 // retention is the dev namespace's retention, i.e. the dedupe window (compose sets the same).
 const retention = 7 * 24 * time.Hour
 
-func main() { process.Main("devstack", run) }
+// demoOptions are the -demo flags.
+type demoOptions struct {
+	on       bool
+	duration time.Duration
+	seed     uint64
+}
 
-func run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+func main() {
+	var opts demoOptions
+	flag.BoolVar(&opts.on, "demo", false, "also serve the fake SocialData API at SOCIALDATA_API_URL and send demo traffic (make demo)")
+	flag.DurationVar(&opts.duration, "demo-duration", demo.DefaultDuration, "how long the demo traffic lasts")
+	flag.Uint64Var(&opts.seed, "demo-seed", 0, "seed of the demo's choices (0: from the clock)")
+	flag.Parse()
+	process.Main("devstack", func(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+		return run(ctx, cfg, logger, opts)
+	})
+}
+
+func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOptions) error {
+	var fakeAddr string
+	if opts.on {
+		var err error
+		if fakeAddr, err = demo.FakeListenAddr(cfg); err != nil {
+			return fmt.Errorf("-demo: %w", err)
+		}
+	}
 	dataDir := envOr("DATA_DIR", ".data")
 	logDir := filepath.Join(dataDir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
@@ -85,12 +116,30 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 		return err
 	}
 
+	var g errgroup.Group
+	fakeCtx, stopFake := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFake()
+	var fake *fakesocialdata.Server
+	if opts.on {
+		// Before the worker: its polls and datafile fetches go to the fake.
+		fake = fakesocialdata.New(cfg.SocialDataAPIKey)
+		fake.SetBaseURL(cfg.SocialDataAPIURL)
+		fakeDone := make(chan error, 1)
+		g.Go(func() error {
+			err := httpserve.Serve(fakeCtx, "fakesocialdata", fakeAddr, fake, logger.Named("fakesocialdata"))
+			fakeDone <- err
+			return err
+		})
+		if err := waitReady(ctx, fakeDone, strings.TrimRight(cfg.SocialDataAPIURL, "/")+"/datafiles/ready?size=0"); err != nil {
+			return fmt.Errorf("fake SocialData API: %w", err)
+		}
+	}
+
 	// The worker first: it registers the search attributes the ingress sets on every start.
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	ingressCtx, stopIngress := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopIngress()
-	var g errgroup.Group
 	workerDone := make(chan error, 1)
 	ingressDone := make(chan error, 1)
 	g.Go(func() error { err := worker.Run(workerCtx, cfg, logger.Named("worker")); workerDone <- err; return err })
@@ -119,6 +168,17 @@ Pipeline is up. Ctrl-C stops everything; data stays in %s.
 `, dataDir, temporal.UIURL, cfg.TemporalNamespace, cfg.TemporalAddress, cfg.TemporalAddress,
 		minio.ConsoleURL, cfg.S3AccessKey, cfg.S3Bucket, cfg.S3Endpoint, ingressURL, logDir)
 
+	demoCtx, stopDemo := context.WithCancel(ctx)
+	defer stopDemo()
+	if opts.on {
+		fmt.Printf("  Fake SocialData   %s  (demo: monitors, jobs, datafiles)\n", cfg.SocialDataAPIURL)
+		links := demo.Links{
+			WorkflowsURL:    temporal.UIURL + "/namespaces/" + cfg.TemporalNamespace + "/workflows",
+			MinIOConsoleURL: minio.ConsoleURL, Bucket: cfg.S3Bucket,
+		}
+		g.Go(func() error { runDemo(demoCtx, cfg, opts, fake, ingressURL, links, logger.Named("demo")); return nil })
+	}
+
 	select {
 	case <-ctx.Done():
 		logger.Info("stopping")
@@ -127,9 +187,48 @@ Pipeline is up. Ctrl-C stops everything; data stays in %s.
 	case err := <-ingressDone:
 		logger.Error("ingress exited", zap.Error(err))
 	}
+	stopDemo()
 	stopIngress()
 	stopWorker()
+	stopFake()
 	return g.Wait()
+}
+
+// runDemo sends the demo traffic, then reports the lost webhooks the poller recovers, until ctx ends. Its
+// failures are logged: the stack stays up either way.
+func runDemo(ctx context.Context, cfg config.Config, opts demoOptions, fake *fakesocialdata.Server, ingressURL string,
+	links demo.Links, logger *zap.Logger) {
+	seed := opts.seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano() % 1_000_000)
+	}
+	xSecret := ""
+	if len(cfg.XConsumerSecrets) > 0 {
+		xSecret = cfg.XConsumerSecrets[0]
+	}
+	dcfg := demo.Config{
+		IngressURL: ingressURL, WebhookToken: cfg.SocialDataWebhookToken, XSecret: xSecret, Fake: fake, Duration: opts.duration, PollInterval: cfg.PollInterval, DropFraction: demo.DefaultDropFraction,
+		Seed: seed, Out: os.Stdout, Links: links,
+	}
+	sum, err := demo.Run(ctx, dcfg, logger)
+	if err != nil {
+		if ctx.Err() == nil {
+			logger.Error("demo stream failed", zap.Error(err))
+		}
+		return
+	}
+	if len(sum.Dropped) == 0 {
+		return
+	}
+	temporal, err := connect.Temporal(ctx, cfg, logger)
+	if err != nil {
+		logger.Warn("demo recovery check skipped", zap.Error(err))
+		return
+	}
+	defer temporal.Close()
+	if _, err := demo.AwaitRecovery(ctx, temporal, sum.Dropped, os.Stdout, logger); err != nil && ctx.Err() == nil {
+		logger.Warn("demo recovery check stopped", zap.Error(err))
+	}
 }
 
 // waitReady polls url until it answers 200, or fails when the component exits first.
