@@ -11,7 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the ingress's Prometheus metrics, on its own registry (no globals), served at GET /metrics.
+// metrics are the ingress's Prometheus metrics, on the process's registry (no globals), served at GET /metrics
+// with the Temporal SDK's metrics and the Go collectors.
 type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -21,7 +22,6 @@ type metrics struct {
 
 func newMetrics(s *Server) *metrics {
 	m := &metrics{
-		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "socialhook_ingress_requests_total", Help: "HTTP requests by route template and status code.",
 		}, []string{"route", "code"}),
@@ -50,8 +50,13 @@ func newMetrics(s *Server) *metrics {
 		}
 		return float64(s.opts.Spool.Len())
 	})
-	m.registry.MustRegister(m.requests, m.latency, m.events, degraded, depth,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.opts.Metrics != nil {
+		m.registry = s.opts.Metrics.Registry
+	} else {
+		m.registry = prometheus.NewRegistry()
+		m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.events, degraded, depth)
 	return m
 }
 

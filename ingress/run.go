@@ -9,6 +9,7 @@ import (
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/httpserve"
+	procmetrics "github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 	"github.com/socialhook/pipeline/worker"
@@ -24,7 +25,13 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	tc, err := connect.Temporal(ctx, cfg, logger)
+	reg, err := procmetrics.New()
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	opts.Metrics = reg
+	tc, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	procmetrics "github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
@@ -34,6 +35,9 @@ type Options struct {
 	JobPollInterval time.Duration
 	// Spool stores accepted webhooks while Temporal is unavailable; nil answers 503 then.
 	Spool *spool.Spool
+	// Metrics is the process's registry (with the SDK metrics of the ingress's client) that GET /metrics
+	// serves along with the ingress's own; nil makes one with the ingress's metrics and the Go collectors.
+	Metrics *procmetrics.Registry
 	// MaxBodyBytes caps a request body (413 beyond).
 	MaxBodyBytes int64
 	// StartTimeout bounds the wait for Temporal to accept a start.

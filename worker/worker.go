@@ -17,6 +17,7 @@ import (
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/httpserve"
+	"github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/workflows"
@@ -65,7 +66,12 @@ func build(cfg config.Config, c client.Client, store *storage.Store, localActivi
 
 // Run runs the worker until ctx is done, then stops it, letting running activities finish their attempt.
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
-	c, err := connect.Temporal(ctx, cfg, logger)
+	reg, err := metrics.New()
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	c, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
 	if err != nil {
 		return err
 	}
@@ -99,12 +105,14 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 		<-ctx.Done()
 		return nil
 	}
-	return httpserve.Serve(ctx, "worker-health", cfg.WorkerHealthAddr, healthHandler(), logger)
+	return httpserve.Serve(ctx, "worker-health", cfg.WorkerHealthAddr, healthHandler(reg), logger)
 }
 
-// healthHandler answers GET /healthz while the worker runs.
-func healthHandler() http.Handler {
+// healthHandler answers GET /healthz while the worker runs, and serves the process's metrics (the Temporal
+// SDK's temporal_* metrics and the Go collectors) at GET /metrics.
+func healthHandler(reg *metrics.Registry) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", reg.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))

@@ -16,10 +16,17 @@ import (
 
 // Temporal dials the Temporal frontend in cfg with logger as the SDK's logger.
 func Temporal(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Client, error) {
+	return TemporalWithMetrics(ctx, cfg, logger, nil)
+}
+
+// TemporalWithMetrics is Temporal with the SDK's metrics going to handler (see package metrics); nil drops
+// them.
+func TemporalWithMetrics(ctx context.Context, cfg config.Config, logger *zap.Logger, handler client.MetricsHandler) (client.Client, error) {
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    logging.Temporal(logger),
+		HostPort:       cfg.TemporalAddress,
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         logging.Temporal(logger),
+		MetricsHandler: handler,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
