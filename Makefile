@@ -18,7 +18,7 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: bench run demo tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz
+.PHONY: bench run demo tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz ui-check
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
@@ -32,6 +32,10 @@ demo: export POLL_INTERVAL ?= 1m
 demo: export LOG_LEVEL ?= warn
 demo: tools
 	go run ./cmd/devstack -demo -demo-duration $(DEMO_DURATION)
+
+## ui-check: with make demo running (another terminal): open its Temporal UI in headless chromium, require the demo's workflows on the workflows page and in filtered lists, screenshots to docs/ (UICHECK_URL: another UI)
+ui-check:
+	go run ./cmd/uicheck
 
 ## tools: build the pinned Temporal CLI, MinIO and mc into .tools/bin (once; reused afterwards)
 tools:
