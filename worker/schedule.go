@@ -30,6 +30,8 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 		ID:        workflows.PollerWorkflowIDPrefix,
 		Workflow:  workflows.PollerWorkflowName,
 		TaskQueue: cfg.TaskQueue,
+		StaticSummary: fmt.Sprintf("Poll of every SocialData monitor for events the webhooks missed (every %s, overlap %s)",
+			cfg.PollInterval, cfg.PollOverlap),
 		Args: []any{workflows.PollerInput{
 			Interval: cfg.PollInterval, Overlap: cfg.PollOverlap, Concurrency: cfg.PollConcurrency,
 		}},

@@ -70,6 +70,10 @@ func PollerWorkflow(ctx workflow.Context, in PollerInput) (PollStats, error) {
 		return in.Stats, err
 	}
 	logger.Info("poll page done", "page", in.Page, "lastPage", list.LastPage, "started", in.Stats.Started)
+	// Shown in the Temporal UI on the run's page: what this poll covered and recovered so far.
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Window %s to %s, page %d of %d: %d monitors polled, %d missed events started, %d already processed, %d skipped, %d failed",
+		in.Stats.From.Format(time.RFC3339), in.Stats.To.Format(time.RFC3339), in.Page, list.LastPage,
+		in.Stats.Monitors, in.Stats.Started, in.Stats.Duplicates, in.Stats.Skipped, in.Stats.Failed))
 	if in.Page < list.LastPage {
 		in.Page++
 		return in.Stats, workflow.NewContinueAsNewError(ctx, PollerWorkflowName, in)
