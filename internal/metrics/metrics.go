@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,15 @@ import (
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
 )
+
+// sanitize is tally's Prometheus sanitizer, except that label values keep '-', '.', ':' and '/': Prometheus
+// allows any value, and task queues, namespaces and activity names should read as they are
+// (task_queue="socialdata-pipeline", not "socialdata_pipeline").
+var sanitize = func() tally.SanitizeOptions {
+	o := tallyprom.DefaultSanitizerOpts
+	o.ValueCharacters.Characters = append(slices.Clone(o.ValueCharacters.Characters), '-', '.', ':', '/')
+	return o
+}()
 
 // reportEvery is how often the SDK's buffered metrics are flushed into the registry.
 const reportEvery = time.Second
@@ -51,7 +61,7 @@ func New() (*Registry, error) {
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,
 		Separator:       tallyprom.DefaultSeparator,
-		SanitizeOptions: &tallyprom.DefaultSanitizerOpts,
+		SanitizeOptions: &sanitize,
 		// tally_internal_* cardinality gauges describe tally, not the pipeline.
 		OmitCardinalityMetrics: true,
 	}, reportEvery)

@@ -17,7 +17,7 @@ import (
 func TestSDKMetricsReachPrometheus(t *testing.T) {
 	reg, err := metrics.New()
 	require.NoError(t, err)
-	h := reg.SDK().WithTags(map[string]string{"task_queue": "q"})
+	h := reg.SDK().WithTags(map[string]string{"task_queue": "q", "namespace": "my-ns.v2"})
 	h.Counter("temporal_workflow_completed").Inc(3)
 	h.Timer("temporal_workflow_task_execution_latency").Record(20 * time.Millisecond)
 	h.Gauge("temporal_num_pollers").Update(2)
@@ -28,9 +28,9 @@ func TestSDKMetricsReachPrometheus(t *testing.T) {
 	body, err := io.ReadAll(rec.Body)
 	require.NoError(t, err)
 	for _, want := range []string{
-		`temporal_workflow_completed_total{task_queue="q"} 3`,
-		`temporal_workflow_task_execution_latency_seconds_bucket{task_queue="q",le="0.025"} 1`,
-		`temporal_num_pollers{task_queue="q"} 2`,
+		`temporal_workflow_completed_total{namespace="my-ns.v2",task_queue="q"} 3`,
+		`temporal_workflow_task_execution_latency_seconds_bucket{namespace="my-ns.v2",task_queue="q",le="0.025"} 1`,
+		`temporal_num_pollers{namespace="my-ns.v2",task_queue="q"} 2`,
 		`go_goroutines`,
 		`process_resident_memory_bytes`,
 	} {
