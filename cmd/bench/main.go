@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -37,10 +38,23 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent starters / HTTP clients")
 	flag.IntVar(&c.starts, "starts", 2000, "starts (bare) and webhooks (ingress) in the accept phase")
 	flag.IntVar(&c.e2e, "events", 600, "events of each kind (baseline, job, monitor) in the end-to-end phase")
-	flag.IntVar(&c.rounds, "rounds", 3, "end-to-end rounds: each runs a share of every kind, interleaved")
+	flag.IntVar(&c.rounds, "rounds", 4, "rounds of the accept and end-to-end phases: each runs a share of every series, interleaved (ABBA)")
 	flag.IntVar(&c.spool, "spool", 5000, "webhooks in the spool phase")
 	flag.Int64Var(&c.datafileSize, "datafile-bytes", 1<<30, "datafile size")
+	cpuProfile := flag.String("cpuprofile", "", "write the bench process's CPU profile (ingress, workers, load) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	c.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		c.phases[strings.TrimSpace(p)] = true
@@ -49,6 +63,7 @@ func main() {
 	defer cancel()
 	if err := run(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

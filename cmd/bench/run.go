@@ -51,15 +51,21 @@ func measure(name string, n, c int, op func(i int) error) result {
 }
 
 // rounds measures several series interleaved: round r runs every series' ops [r*n/rounds, (r+1)*n/rounds) in
-// turn, so drift over the run (a growing database, background compaction, another process) falls on every
-// series alike instead of on whichever ran last. Each series is summarized over all its rounds.
+// turn — in reverse order in odd rounds (ABBA), so neither series always goes first — and drift over the run
+// (a growing database, background compaction, another process) falls on every series alike instead of on
+// whichever ran last. Each series is summarized over all its rounds.
 func rounds(n, c, rounds int, names []string, ops []func(i int) error) []result {
 	secs := make([]float64, len(ops))
 	lat := make([][]time.Duration, len(ops))
 	errs := make([]int, len(ops))
 	for r := range rounds {
 		lo, hi := r*n/rounds, (r+1)*n/rounds
-		for k, op := range ops {
+		for j := range ops {
+			k := j
+			if r%2 == 1 {
+				k = len(ops) - 1 - j
+			}
+			op := ops[k]
 			s, l, e := timed(hi-lo, c, func(i int) error { return op(lo + i) })
 			secs[k] += s
 			lat[k] = append(lat[k], l...)
@@ -157,35 +163,36 @@ func jobBody(id int64) []byte {
 	return b
 }
 
-// acceptPhase measures bare starts, then the ingress accepting the same number of webhooks. Both start on task
-// queues no worker polls, so only the start path is measured.
+// acceptPhase measures bare starts against the ingress accepting the same number of webhooks, interleaved in
+// c.rounds rounds (see rounds). Both start on a task queue no worker polls, so only the start path is measured.
 func acceptPhase(ctx context.Context, stack *testenv.Stack, c config) (result, result, error) {
 	base := time.Now().UnixNano() % 1_000_000_000 * 100
-	bare := measure("bare StartWorkflow (SDK loop)", c.starts, c.concurrency, func(i int) error {
+	bare := func(i int) error {
 		_, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: fmt.Sprintf("bench-bare-%d", base+int64(i)), TaskQueue: "bench-no-worker",
 			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		}, workflows.JobWorkflowName, workflows.JobInput{JobID: base + int64(i), Status: "error"})
 		return err
-	})
+	}
 	opts, err := ingress.OptionsFrom(stack.Config)
 	if err != nil {
-		return bare, result{}, err
+		return result{}, result{}, err
 	}
 	opts.TaskQueue = "bench-no-worker"
 	srv := httptest.NewServer(ingress.New(opts, stack.Client, stack.Store, stack.Logger).Handler())
 	defer srv.Close()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.concurrency}, Timeout: 30 * time.Second}
 	url := srv.URL + "/webhooks/socialdata/" + testenv.WebhookToken
-	base += int64(c.starts)
-	acc := measure("ingress accept (HTTP webhook -> start)", c.starts, c.concurrency, func(i int) error {
-		code, _, err := fakesocialdata.PostWebhook(ctx, hc, url, jobBody(base+int64(i)))
+	accept := func(i int) error {
+		code, _, err := fakesocialdata.PostWebhook(ctx, hc, url, jobBody(base+int64(c.starts+i)))
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("status %d", code)
 		}
 		return err
-	})
-	return bare, acc, nil
+	}
+	rs := rounds(c.starts, c.concurrency, c.rounds, []string{"bare StartWorkflow (SDK loop)", "ingress accept (HTTP webhook -> start)"},
+		[]func(int) error{bare, accept})
+	return rs[0], rs[1], nil
 }
 
 // Noop is the baseline: one workflow with one no-op activity.
