@@ -3,8 +3,9 @@
 // until each part is ready, prints where to look, and on SIGINT/SIGTERM stops the ingress, then the worker,
 // then MinIO and Temporal. Data under DATA_DIR survives restarts.
 //
-// Configuration is the pipeline's (README.md) plus DATA_DIR (default .data), TEMPORAL_UI_PORT (default 8233)
-// and MINIO_CONSOLE_ADDR (default 127.0.0.1:9001).
+// Configuration is the pipeline's (README.md) plus DATA_DIR (default .data), TEMPORAL_UI_PORT (default 8233),
+// MINIO_CONSOLE_ADDR (default 127.0.0.1:9001) and NAMESPACE_RETENTION (default 168h: the dedupe window, applied
+// to the namespace at every start).
 //
 // With -demo (`make demo`) it also serves the in-repo fake SocialData API where SOCIALDATA_API_URL points and,
 // once the stack is up, sends -demo-duration of demo traffic (internal/demo), then keeps running until stopped.
@@ -35,8 +36,9 @@ import (
 	"github.com/socialhook/pipeline/worker"
 )
 
-// retention is the dev namespace's retention, i.e. the dedupe window (compose sets the same).
-const retention = 7 * 24 * time.Hour
+// defaultRetention is the dev namespace's retention, i.e. the dedupe window (compose sets the same), unless
+// NAMESPACE_RETENTION says otherwise.
+const defaultRetention = 7 * 24 * time.Hour
 
 // demoOptions are the -demo flags.
 type demoOptions struct {
@@ -65,6 +67,14 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 		}
 	}
 	dataDir := envOr("DATA_DIR", ".data")
+	retention := defaultRetention
+	if v := os.Getenv("NAMESPACE_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 24*time.Hour {
+			return fmt.Errorf("NAMESPACE_RETENTION=%q: want a duration of at least 24h (e.g. 336h)", v)
+		}
+		retention = d
+	}
 	logDir := filepath.Join(dataDir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", logDir, err)
