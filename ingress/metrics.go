@@ -7,8 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	procmetrics "github.com/socialhook/pipeline/internal/metrics"
 )
 
 // metrics are the ingress's Prometheus metrics, on the process's registry (no globals), served at GET /metrics
@@ -53,8 +54,7 @@ func newMetrics(s *Server) *metrics {
 	if s.opts.Metrics != nil {
 		m.registry = s.opts.Metrics.Registry
 	} else {
-		m.registry = prometheus.NewRegistry()
-		m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.registry = procmetrics.NewRegistry()
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.events, degraded, depth)
 	return m

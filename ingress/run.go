@@ -25,10 +25,7 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	reg, err := procmetrics.New()
-	if err != nil {
-		return err
-	}
+	reg := procmetrics.New(logger)
 	defer reg.Close()
 	opts.Metrics = reg
 	tc, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())

@@ -66,10 +66,7 @@ func build(cfg config.Config, c client.Client, store *storage.Store, localActivi
 
 // Run runs the worker until ctx is done, then stops it, letting running activities finish their attempt.
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
-	reg, err := metrics.New()
-	if err != nil {
-		return err
-	}
+	reg := metrics.New(logger)
 	defer reg.Close()
 	c, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
 	if err != nil {

@@ -5,8 +5,6 @@
 package metrics
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -19,6 +17,7 @@ import (
 	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
+	"go.uber.org/zap"
 )
 
 // sanitize is tally's Prometheus sanitizer, except that label values keep '-', '.', ':' and '/': Prometheus
@@ -41,22 +40,26 @@ type Registry struct {
 	closer io.Closer
 }
 
-// New returns a registry with the Go runtime and process collectors and an SDK handler bridged into it.
-func New() (*Registry, error) {
+// NewRegistry returns a Prometheus registry with the Go runtime and process collectors, the base every
+// process serves.
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(collectors.NewGoCollector()); err != nil {
-		return nil, fmt.Errorf("register go collector: %w", err)
-	}
-	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
-		return nil, fmt.Errorf("register process collector: %w", err)
-	}
-	var regErr error
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// New returns NewRegistry with the Temporal SDK's handler bridged into it. The SDK's metrics are registered as
+// the SDK first records them; one that cannot be (a name clash) is logged and left out, never fatal.
+func New(logger *zap.Logger) *Registry {
+	reg := NewRegistry()
 	reporter := tallyprom.NewReporter(tallyprom.Options{
 		Registerer: reg,
 		// Timers as histograms, so latencies aggregate across processes (summaries do not).
 		DefaultTimerType:        tallyprom.HistogramTimerType,
 		DefaultHistogramBuckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-		OnRegisterError:         func(err error) { regErr = errors.Join(regErr, err) },
+		OnRegisterError: func(err error) {
+			logger.Warn("sdk metric not registered", zap.Error(err))
+		},
 	})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,
@@ -65,15 +68,11 @@ func New() (*Registry, error) {
 		// tally_internal_* cardinality gauges describe tally, not the pipeline.
 		OmitCardinalityMetrics: true,
 	}, reportEvery)
-	if regErr != nil {
-		_ = closer.Close()
-		return nil, fmt.Errorf("register sdk metrics: %w", regErr)
-	}
 	return &Registry{
 		Registry: reg,
 		sdk:      sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
 		closer:   closer,
-	}, nil
+	}
 }
 
 // SDK is the handler to set as client.Options.MetricsHandler.

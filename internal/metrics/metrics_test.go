@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/socialhook/pipeline/internal/metrics"
 )
@@ -15,8 +16,7 @@ import (
 // in the Prometheus text format under its Prometheus name (counters _total, timers _seconds histograms), with
 // its tags as labels, next to the Go collectors.
 func TestSDKMetricsReachPrometheus(t *testing.T) {
-	reg, err := metrics.New()
-	require.NoError(t, err)
+	reg := metrics.New(zaptest.NewLogger(t))
 	h := reg.SDK().WithTags(map[string]string{"task_queue": "q", "namespace": "my-ns.v2"})
 	h.Counter("temporal_workflow_completed").Inc(3)
 	h.Timer("temporal_workflow_task_execution_latency").Record(20 * time.Millisecond)
