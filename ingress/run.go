@@ -47,12 +47,9 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 		logger.Info("spool open", zap.String("path", cfg.SpoolPath), zap.Int("waiting", sp.Len()))
 	}
 	if cfg.IngressWorker {
-		w, err := worker.NewEager(cfg, tc, store)
+		w, err := worker.StartEager(cfg, tc, store)
 		if err != nil {
 			return err
-		}
-		if err := w.Start(); err != nil {
-			return fmt.Errorf("start ingress worker: %w", err)
 		}
 		// Deferred first, so it stops last: after the listener closed and the spool drainer stopped, in-flight
 		// workflow tasks (and their local activities) finish before the process exits.

@@ -29,15 +29,22 @@ func New(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Wo
 	return build(cfg, c, store, false)
 }
 
-// NewEager builds the worker the ingress hosts on its own client (INGRESS_WORKER): it runs workflow tasks
+// StartEager builds and starts the worker the ingress hosts on its own client (INGRESS_WORKER): it runs workflow tasks
 // and local activities — the storage steps — but polls no activity tasks, so datafile downloads and every
 // step that falls back to a regular activity stay on the worker process. Because a worker for the task queue
 // runs on the client the ingress starts workflows with, each start is eager: the server hands the first
 // workflow task back in the start response and this worker runs it at once, which saves a task dispatch and a
 // history write per event (BENCHMARKS.md). A task that cannot be eager (no free slot) goes through the task
 // queue to any worker, as usual.
-func NewEager(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Worker, error) {
-	return build(cfg, c, store, true)
+func StartEager(cfg config.Config, c client.Client, store *storage.Store) (sdkworker.Worker, error) {
+	w, err := build(cfg, c, store, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start ingress worker: %w", err)
+	}
+	return w, nil
 }
 
 func build(cfg config.Config, c client.Client, store *storage.Store, localActivitiesOnly bool) (sdkworker.Worker, error) {

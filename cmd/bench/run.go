@@ -228,11 +228,8 @@ func e2ePhase(ctx context.Context, stack *testenv.Stack, c config, report func(s
 		return err
 	}
 	defer w.Stop()
-	eager, err := worker.NewEager(stack.Config, stack.Client, stack.Store)
+	eager, err := worker.StartEager(stack.Config, stack.Client, stack.Store)
 	if err != nil {
-		return err
-	}
-	if err := eager.Start(); err != nil {
 		return err
 	}
 	defer eager.Stop()

@@ -92,7 +92,7 @@ type Config struct {
 	DatafileAllowPrivate bool `env:"DATAFILE_ALLOW_PRIVATE" envDefault:"false"`
 
 	// IngressWorker makes the ingress host a worker of its own that runs workflow tasks and local activities
-	// (no regular activities), so its starts are eager (worker.NewEager). Off, the ingress only starts runs.
+	// (no regular activities), so its starts are eager (worker.StartEager). Off, the ingress only starts runs.
 	IngressWorker bool `env:"INGRESS_WORKER" envDefault:"true"`
 
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.

@@ -184,11 +184,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
 		if s.Config.IngressWorker {
-			if s.eager, err = worker.NewEager(s.Config, s.Client, s.Store); err != nil {
+			if s.eager, err = worker.StartEager(s.Config, s.Client, s.Store); err != nil {
 				return nil, err
-			}
-			if err = s.eager.Start(); err != nil {
-				return nil, fmt.Errorf("start ingress worker: %w", err)
 			}
 		}
 	}
