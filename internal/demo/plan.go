@@ -250,23 +250,29 @@ func (b *builder) repeat(of *step, at time.Duration, what string) *step {
 		Job: of.Job, Body: of.Body, ForUser: of.ForUser, Repeats: of}
 }
 
-// tweets are the monitored users' tweets, round robin; elonmusk's second tweet is delivered twice.
-func (b *builder) tweets() []item {
+// roundRobin returns entry(u, k) for the k-th of count(u) entries of each monitored user, round robin: every
+// user's first entry, then every user's second, and so on.
+func roundRobin(count func(person) int, entry func(u person, k int) item) []item {
 	var items []item
 	for k := 0; ; k++ {
 		added := false
 		for _, u := range monitoredUsers {
-			texts := tweetTexts[u.ID]
-			if k >= len(texts) {
-				continue
+			if k < count(u) {
+				added = true
+				items = append(items, entry(u, k))
 			}
-			added = true
-			items = append(items, b.tweet(u, texts[k], u.ID == elonmusk.ID && k == 1))
 		}
 		if !added {
 			return items
 		}
 	}
+}
+
+// tweets are the monitored users' tweets, round robin; elonmusk's second tweet is delivered twice.
+func (b *builder) tweets() []item {
+	return roundRobin(func(u person) int { return len(tweetTexts[u.ID]) }, func(u person, k int) item {
+		return b.tweet(u, tweetTexts[u.ID][k], u.ID == elonmusk.ID && k == 1)
+	})
 }
 
 func (b *builder) tweet(u person, text string, twice bool) item {
@@ -295,27 +301,15 @@ func (b *builder) tweet(u person, text string, twice bool) item {
 
 // follows are new followings of monitored users, round robin.
 func (b *builder) follows() []item {
-	var items []item
-	for k := 0; ; k++ {
-		added := false
-		for _, u := range monitoredUsers {
-			targets := followPlan[u.ID]
-			if k >= len(targets) {
-				continue
-			}
-			added = true
-			followed := targets[k]
-			m := b.monitor(u.ID, "user_following")
-			items = append(items, func(at time.Duration) []*step {
-				return []*step{{At: at, Kind: kindFollow, Source: workflows.SourceSocialData, EventType: workflows.EventNewFollowing,
-					Monitor: m, Data: followed.socialDataUser(b.images[followed.ID]),
-					What: fmt.Sprintf("@%s follows @%s", u.Handle, followed.Handle)}}
-			})
+	return roundRobin(func(u person) int { return len(followPlan[u.ID]) }, func(u person, k int) item {
+		followed := followPlan[u.ID][k]
+		m := b.monitor(u.ID, "user_following")
+		return func(at time.Duration) []*step {
+			return []*step{{At: at, Kind: kindFollow, Source: workflows.SourceSocialData, EventType: workflows.EventNewFollowing,
+				Monitor: m, Data: followed.socialDataUser(b.images[followed.ID]),
+				What: fmt.Sprintf("@%s follows @%s", u.Handle, followed.Handle)}}
 		}
-		if !added {
-			return items
-		}
-	}
+	})
 }
 
 // profiles are the profile updates: billgates first (the intro), elonmusk's two at both ends of the stream.
