@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -55,20 +54,11 @@ func xSecret(t *testing.T, name string) xwebhook.Secret {
 // xPost sends body to /webhooks/x with the given signature header ("" for none).
 func xPost(t *testing.T, body []byte, signature string) (int, xReply) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, stack.Ingress.URL+"/webhooks/x", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if signature != "" {
-		req.Header.Set(xwebhook.SignatureHeader, signature)
-	}
-	resp, err := testenv.HTTPClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	code, raw, err := xwebhook.Post(context.Background(), testenv.HTTPClient, stack.Ingress.URL+"/webhooks/x", body, signature)
 	require.NoError(t, err)
 	var r xReply
 	require.NoError(t, json.Unmarshal(raw, &r), "reply %s", raw)
-	return resp.StatusCode, r
+	return code, r
 }
 
 // xSigned posts body signed by the named app.

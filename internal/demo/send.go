@@ -1,11 +1,9 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -14,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 	"github.com/socialhook/pipeline/workflows"
 )
@@ -79,11 +78,11 @@ func (r *runner) send(ctx context.Context, s *step) {
 	switch {
 	case s.Kind == kindJob:
 		r.cfg.Fake.PutJob(*s.Job)
-		out, err = r.post(ctx, r.webhookURL, r.cfg.Fake.JobFinishedWebhook(*s.Job), "")
+		out, err = answer(fakesocialdata.PostWebhook(ctx, r.client, r.webhookURL, r.cfg.Fake.JobFinishedWebhook(*s.Job)))
 	case s.Kind == kindX:
-		out, err = r.post(ctx, r.xURL, s.Body, xwebhook.Sign(r.secret, s.Body))
+		out, err = answer(xwebhook.Post(ctx, r.client, r.xURL, s.Body, xwebhook.Sign(r.secret, s.Body)))
 	case s.Repeats != nil:
-		out, err = r.post(ctx, r.webhookURL, monitorBody(s.Repeats), "")
+		out, err = answer(fakesocialdata.PostWebhook(ctx, r.client, r.webhookURL, monitorBody(s.Repeats)))
 	default:
 		out, err = r.emit(ctx, s)
 	}
@@ -158,34 +157,20 @@ func monitorBody(s *step) []byte {
 	return b
 }
 
-// post sends body to the ingress (signed when signature is set) and returns its answer's status.
-func (r *runner) post(ctx context.Context, target string, body []byte, signature string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+// answer turns the ingress's answer to a delivery into its status ("accepted", "duplicate", …); anything but
+// a 200 is an error carrying the answer.
+func answer(code int, raw []byte, err error) (string, error) {
 	if err != nil {
-		return "", fmt.Errorf("build request: %w", err)
+		return "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if signature != "" {
-		req.Header.Set(xwebhook.SignatureHeader, signature)
+	if code != http.StatusOK {
+		return "", fmt.Errorf("ingress answered %d: %s", code, strings.TrimSpace(string(raw)))
 	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("read answer: %w", err)
-	}
-	var answer struct {
+	var a struct {
 		Status string `json:"status"`
-		Error  string `json:"error"`
 	}
-	_ = json.Unmarshal(raw, &answer)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("ingress answered %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
-	}
-	return answer.Status, nil
+	_ = json.Unmarshal(raw, &a)
+	return a.Status, nil
 }
 
 func (r *runner) count(s *step, out string, err error) {
