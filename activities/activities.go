@@ -112,10 +112,15 @@ func (a *Activities) WriteJobManifest(ctx context.Context, m workflows.JobManife
 }
 
 // AwaitJob is one poll of a registered job (GET /jobs/{id}): it returns the job once terminal and fails
-// retryably (ErrTypeJobNotFinished) while it is pending or processing — the activity's retry policy is the
-// poll loop.
+// retryably (ErrTypeJobNotFinished) while it is pending or processing, and while the API answers 404 — a job
+// registered here may not be known to the API yet (a typo shows as the run waiting, not as a lost webhook).
+// The activity's retry policy is the poll loop.
 func (a *Activities) AwaitJob(ctx context.Context, jobID int64) (workflows.JobStatus, error) {
 	st, err := a.RefreshJob(ctx, jobID)
+	var apiErr *socialdata.APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is not known to the API yet (404)", jobID), workflows.ErrTypeJobNotFinished)
+	}
 	if err != nil {
 		return st, err
 	}

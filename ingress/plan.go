@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/spool"
@@ -60,7 +63,7 @@ func (s *Server) plan(route string, body []byte, receivedAt time.Time) (startPla
 		if err != nil {
 			return startPlan{}, &badInput{"invalid job_finished: " + err.Error()}
 		}
-		return startPlan{reqs: []starts.Request{starts.Job(job, &raw, s.opts.JobPollInterval)}, job: true}, nil
+		return startPlan{reqs: []starts.Request{starts.Job(job, &raw)}, job: true}, nil
 	case socialdata.EventNewTweet, socialdata.EventNewFollowing, socialdata.EventProfileUpdate:
 		ev, err := socialdata.ParseMonitorEvent(hook)
 		if err != nil {
@@ -101,31 +104,90 @@ type startOutcome struct {
 	Status     string `json:"status"`
 }
 
-// execute starts every request of p (bounded parallelism) and returns one outcome each. Duplicates get their
-// follow-up: a job's webhook is handed to the waiting run, an X event's run learns one more recipient.
+// execute starts every request of p (bounded parallelism) and returns one outcome each.
 func (s *Server) execute(ctx context.Context, p startPlan) ([]startOutcome, error) {
 	outcomes := make([]startOutcome, len(p.reqs))
 	var g errgroup.Group
 	g.SetLimit(maxParallelStarts)
 	for i, req := range p.reqs {
 		g.Go(func() error {
-			status, err := s.startOne(ctx, req)
+			status, err := s.startEvent(ctx, p, i)
 			if err != nil {
 				return err
-			}
-			if status == starts.Duplicate {
-				switch {
-				case p.job:
-					status = s.deliverJobWebhook(ctx, req)
-				case i < len(p.forUsers) && p.forUsers[i] != "":
-					s.signalDelivered(ctx, req.ID, p.forUsers[i])
-				}
 			}
 			outcomes[i] = startOutcome{WorkflowID: req.ID, Status: status}
 			return nil
 		})
 	}
 	return outcomes, g.Wait()
+}
+
+// maxStartRounds bounds the start/follow-up rounds of one event. A second round happens only when the run a
+// start was a duplicate of closed before its follow-up reached it.
+const maxStartRounds = 3
+
+// errRejected marks a follow-up the run refused: no retry can change that, so a spooled body with it is set
+// aside for an operator instead of blocking the drain.
+type errRejected struct{ err error }
+
+func (e *errRejected) Error() string { return "run refused the delivery: " + e.err.Error() }
+func (e *errRejected) Unwrap() error { return e.err }
+
+// startEvent starts p.reqs[i] and returns starts.Accepted or starts.Duplicate. "Duplicate" is only ever the
+// answer when a run processed the event or will: a run still open takes the delivery's follow-up (a job's
+// webhook is handed to a registered run, an X event's run learns one more recipient), a completed run has
+// processed it. When the run closed between the start and its follow-up, its close status decides: completed
+// is a duplicate, anything else (failed, terminated, timed out, canceled) means nothing was processed, and the
+// event is started again (starts use AllowDuplicateFailedOnly).
+func (s *Server) startEvent(ctx context.Context, p startPlan, i int) (string, error) {
+	req := p.reqs[i]
+	var followUp func(context.Context) (string, error)
+	switch {
+	case p.job:
+		followUp = func(ctx context.Context) (string, error) { return s.deliverJobWebhook(ctx, req) }
+	case i < len(p.forUsers) && p.forUsers[i] != "":
+		followUp = func(ctx context.Context) (string, error) {
+			return starts.Duplicate, s.signalDelivered(ctx, req.ID, p.forUsers[i])
+		}
+	}
+	for range maxStartRounds {
+		status, err := s.startOne(ctx, req)
+		if err != nil || status == starts.Accepted || followUp == nil {
+			return status, err
+		}
+		status, err = followUp(ctx)
+		if err == nil {
+			return status, nil
+		}
+		state, derr := s.runState(ctx, req.ID)
+		switch {
+		case derr != nil:
+			return "", fmt.Errorf("follow-up of %s: %w (and describing the run: %w)", req.ID, err, derr)
+		case state == starts.RunCompleted:
+			// Closed between the start and the follow-up, having processed the event (a registered job finished
+			// by its poll, an X event past its delivery window).
+			s.logger.Info("delivery is a duplicate of a completed run", zap.String("workflow_id", req.ID))
+			return starts.Duplicate, nil
+		case state == starts.RunOpen && isRejection(err):
+			return "", &errRejected{err}
+		case state == starts.RunClosedUnprocessed:
+			s.logger.Info("run closed without processing its event: starting it again", zap.String("workflow_id", req.ID))
+		}
+	}
+	return "", fmt.Errorf("start %s: the run kept closing between start and follow-up", req.ID)
+}
+
+func (s *Server) runState(parent context.Context, workflowID string) (starts.RunState, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
+	defer cancel()
+	return starts.Processed(ctx, s.temporal, workflowID)
+}
+
+// isRejection reports whether err is the run's own answer (an update's validator refusing it), not a failure
+// to reach the run.
+func isRejection(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr)
 }
 
 // accept runs the common tail of the webhook handlers: read was verified, so plan (400 on bad input), execute,
@@ -197,10 +259,16 @@ func (s *Server) spoolBody(route string, body []byte, receivedAt time.Time) bool
 
 // Drain starts the spooled events' workflows while Temporal answers, every interval until ctx is done. It
 // clears the degraded mark once Temporal is healthy and the spool is empty.
+//
+// The backlog of an outage is replayed at a bounded pace (Options.DrainRate starts per second,
+// Options.DrainConcurrency at once), never as fast as Temporal takes it: live webhooks that arrive meanwhile
+// share the same Temporal and the same eager worker, and must keep being answered within StartTimeout
+// instead of being spooled behind the backlog.
 func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 	if s.opts.Spool == nil {
 		return
 	}
+	lim := drainLimiter(s.opts.DrainRate)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -213,8 +281,9 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 			s.degraded.Store(true)
 			continue
 		}
+		batch := max(64, 4*s.opts.DrainConcurrency)
 		for s.opts.Spool.Len() > 0 && ctx.Err() == nil {
-			n, err := s.opts.Spool.Drain(64, func(r spool.Record) error { return s.replay(ctx, r) })
+			n, err := s.opts.Spool.Drain(batch, s.opts.DrainConcurrency, func(r spool.Record) error { return s.replay(ctx, lim, r) })
 			if err != nil {
 				s.logger.Error("spool drain failed", zap.Error(err))
 				break
@@ -230,14 +299,32 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// replay starts a spooled record's workflows; spool.ErrStop keeps it for the next round.
-func (s *Server) replay(ctx context.Context, r spool.Record) error {
+// drainLimiter paces the drain at perSecond starts per second (a burst of one second's worth); 0 means no cap.
+func drainLimiter(perSecond float64) *rate.Limiter {
+	if perSecond <= 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+}
+
+// replay starts a spooled record's workflows; spool.ErrStop keeps it for the next round, a record whose run
+// refuses it is set aside.
+func (s *Server) replay(ctx context.Context, lim *rate.Limiter, r spool.Record) error {
 	p, err := s.plan(r.Source, r.Body, r.ReceivedAt)
 	if err != nil {
 		s.logger.Error("spooled webhook no longer plannable: set aside", zap.Uint64("seq", r.Seq), zap.Error(err))
 		return err
 	}
-	if _, err := s.execute(ctx, p); err != nil {
+	if err := lim.WaitN(ctx, min(len(p.reqs), max(1, lim.Burst()))); err != nil {
+		return spool.ErrStop // ctx done: the record stays for the next drain
+	}
+	_, err = s.execute(ctx, p)
+	var rejected *errRejected
+	switch {
+	case errors.As(err, &rejected):
+		s.logger.Error("spooled webhook refused by its run: set aside", zap.Uint64("seq", r.Seq), zap.Error(err))
+		return err
+	case err != nil:
 		return spool.ErrStop
 	}
 	return nil

@@ -74,13 +74,16 @@ func OptionsFrom(cfg config.Config) (Options, error) {
 		return Options{}, fmt.Errorf("X_CONSUMER_SECRET: %w", err)
 	}
 	return Options{
-		XSecrets:        secrets,
-		XDeliveryWindow: cfg.XDeliveryWindow,
-		JobPollInterval: cfg.JobPollInterval,
-		TaskQueue:       cfg.TaskQueue,
-		WebhookToken:    cfg.SocialDataWebhookToken,
-		APIToken:        cfg.APIToken,
-		MaxBodyBytes:    cfg.MaxBodyBytes,
-		StartTimeout:    cfg.StartTimeout,
+		XSecrets:         secrets,
+		XDeliveryWindow:  cfg.XDeliveryWindow,
+		JobPollInterval:  cfg.JobPollInterval,
+		JobWaitTimeout:   cfg.JobWaitTimeout,
+		DrainRate:        cfg.SpoolDrainRate,
+		DrainConcurrency: cfg.SpoolDrainConcurrency,
+		TaskQueue:        cfg.TaskQueue,
+		WebhookToken:     cfg.SocialDataWebhookToken,
+		APIToken:         cfg.APIToken,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		StartTimeout:     cfg.StartTimeout,
 	}, nil
 }

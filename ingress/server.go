@@ -31,10 +31,16 @@ type Options struct {
 	XSecrets []xwebhook.Secret
 	// XDeliveryWindow is passed to X event runs (see workflows.XEventInput).
 	XDeliveryWindow time.Duration
-	// JobPollInterval is the first wait between polls of a registered job.
+	// JobPollInterval is the first wait between polls of a registered job, JobWaitTimeout how long its run
+	// waits for the webhook.
 	JobPollInterval time.Duration
+	JobWaitTimeout  time.Duration
 	// Spool stores accepted webhooks while Temporal is unavailable; nil answers 503 then.
 	Spool *spool.Spool
+	// DrainRate caps the spooled webhooks started per second once Temporal is back (0: no cap), and
+	// DrainConcurrency how many are started at once (at least 1).
+	DrainRate        float64
+	DrainConcurrency int
 	// Metrics is the process's registry (with the SDK metrics of the ingress's client) that GET /metrics
 	// serves along with the ingress's own; nil makes one with the ingress's metrics and the Go collectors.
 	Metrics *procmetrics.Registry

@@ -51,10 +51,10 @@ func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
 	return body, true
 }
 
-// deliverJobWebhook hands a job_finished webhook to an existing run of the job (JobFinishedUpdate) and returns
-// what the run says: "accepted" if it was a registered job still waiting, "duplicate" otherwise. A run that
-// has closed cannot take updates: that is a duplicate too.
-func (s *Server) deliverJobWebhook(parent context.Context, req starts.Request) string {
+// deliverJobWebhook hands a job_finished webhook to the open run of the job (JobFinishedUpdate) and returns
+// what the run says: "accepted" if it was a registered job still waiting, "duplicate" if it has the job
+// already. An error means the update did not reach the run or the run refused it (startEvent decides).
+func (s *Server) deliverJobWebhook(parent context.Context, req starts.Request) (string, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -68,10 +68,10 @@ func (s *Server) deliverJobWebhook(parent context.Context, req starts.Request) s
 		err = h.Get(ctx, &outcome)
 	}
 	if err != nil {
-		s.logger.Info("job webhook is a duplicate of a closed run", zap.String("workflow_id", req.ID), zap.Error(err))
-		return starts.Duplicate
+		s.logger.Info("job webhook not handed to the run", zap.String("workflow_id", req.ID), zap.Error(err))
+		return "", err
 	}
-	return outcome
+	return outcome, nil
 }
 
 // registerJob handles POST /v1/jobs {"job_id": N}: start the job's workflow before its webhook, to wait for it
@@ -86,5 +86,5 @@ func (s *Server) registerJob(c *gin.Context) {
 		abortJSON(c, http.StatusBadRequest, "invalid job registration: "+err.Error())
 		return
 	}
-	s.start(c, starts.Job(socialdata.Job{JobID: job.JobID}, nil, s.opts.JobPollInterval))
+	s.start(c, starts.RegisteredJob(job.JobID, s.opts.JobPollInterval, s.opts.JobWaitTimeout))
 }

@@ -100,12 +100,14 @@ func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
 	}
 }
 
-// signalDelivered tells a running event run about one more recipient. A run already closed (past its
-// delivery window) cannot record it; that is logged, not an error: the event itself was processed.
-func (s *Server) signalDelivered(parent context.Context, workflowID, forUserID string) {
+// signalDelivered tells the open run of an event about one more recipient. An error means the signal did not
+// reach it: the run closed (past its delivery window, or without processing), or Temporal is unavailable.
+func (s *Server) signalDelivered(parent context.Context, workflowID, forUserID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
 	defer cancel()
 	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.DeliveredSignal, forUserID); err != nil {
-		s.logger.Info("duplicate delivery not recorded: run closed", zap.String("workflow_id", workflowID), zap.Error(err))
+		s.logger.Info("duplicate delivery not signalled to the run", zap.String("workflow_id", workflowID), zap.Error(err))
+		return err
 	}
+	return nil
 }

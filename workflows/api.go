@@ -202,9 +202,16 @@ const (
 	// RevisionLocalStorage runs storage steps local-first: as local activities inside the workflow task,
 	// falling back to a regular activity when the store does not answer (storageStep).
 	RevisionLocalStorage = 1
+	// RevisionJobWait makes a registered job's run wait one poll interval before its first poll, wait through
+	// 404s (the API may not know the job yet) and failed polls for its webhook, and give up after
+	// JobInput.WaitTimeout.
+	RevisionJobWait = 2
 	// CurrentRevision is the revision every starter in this repo sets on new runs.
-	CurrentRevision = RevisionLocalStorage
+	CurrentRevision = RevisionJobWait
 )
+
+// DefaultJobWaitTimeout is how long a registered job's run waits when JobInput.WaitTimeout is unset.
+const DefaultJobWaitTimeout = 7 * 24 * time.Hour
 
 // JobInput starts JobWorkflow. It carries the parsed job and the raw webhook that announced it.
 type JobInput struct {
@@ -221,6 +228,9 @@ type JobInput struct {
 	// PollInterval is the first wait between polls of GET /jobs/{id} for a registered job (then ×1.5, at most
 	// 5 min); zero means 10 s.
 	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	// WaitTimeout is how long a registered job's run waits for its webhook or a terminal poll before it fails
+	// as not finished (ErrTypeJobWaitExpired); zero means DefaultJobWaitTimeout.
+	WaitTimeout time.Duration `json:"wait_timeout,omitempty"`
 	// Revision is the processing revision of the run (CurrentRevision for new runs).
 	Revision int `json:"revision,omitempty"`
 }
@@ -294,6 +304,9 @@ const (
 	// ErrTypeJobNotFinished is the retryable failure of a poll that found the job still running: the retry
 	// policy is the poll loop, and the last failure shows "still processing" in the UI.
 	ErrTypeJobNotFinished = "JobNotFinished"
+	// ErrTypeJobWaitExpired fails a registered job's run that got neither its webhook nor a terminal poll
+	// within its wait timeout.
+	ErrTypeJobWaitExpired = "JobWaitExpired"
 	// ErrTypeTooLarge is a datafile over DATAFILE_MAX_BYTES.
 	ErrTypeTooLarge = "DatafileTooLarge"
 	// ErrTypeFetchFailed fails a JobWorkflow whose datafile fetch ran out of retries.

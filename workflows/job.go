@@ -12,6 +12,11 @@ import (
 // first of the webhook (delivered as JobFinishedUpdate) and a poll of GET /jobs/{id} that finds the job
 // terminal. A JobFinishedUpdate is answered "accepted" while the run waits and "duplicate" afterwards, so the
 // ingress can tell a webhook that completed a registered job from a repeat.
+//
+// From RevisionJobWait on, a registered run waits JobInput.PollInterval before its first poll, keeps waiting
+// for the webhook when polling cannot go on (403, 402, no API key), and gives up after JobInput.WaitTimeout:
+// it then fails with ErrTypeJobWaitExpired, having processed nothing, so a webhook arriving later starts a new
+// run under the same ID (starts use AllowDuplicateFailedOnly) and is processed.
 func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
 	var finished *JobInput
 	if in.Status != "" {
@@ -37,7 +42,58 @@ func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
 	if finished != nil {
 		return *finished, nil
 	}
+	if in.Revision < RevisionJobWait {
+		return awaitFinishedRev1(ctx, in, &finished)
+	}
 
+	wait := in.WaitTimeout
+	if wait <= 0 {
+		wait = DefaultJobWaitTimeout
+	}
+	logger := workflow.GetLogger(ctx)
+	logger.Info("job registered: waiting for its webhook, polling meanwhile", "JobId", in.JobID, "WaitTimeout", wait)
+	pollCtx, cancelPoll := workflow.WithCancel(ctx)
+	defer cancelPoll()
+	var polled *JobStatus
+	workflow.Go(pollCtx, func(gctx workflow.Context) {
+		// The first poll comes after one poll interval: a job registered before it finished is rarely done
+		// at once. Then the activity's retry policy is the poll loop, until the deadline.
+		if err := workflow.Sleep(gctx, pollFirstWait(in.PollInterval)); err != nil {
+			return // canceled: the webhook came first
+		}
+		opts := jobPollOptions(in.PollInterval)
+		opts.ScheduleToCloseTimeout = wait
+		var st JobStatus
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(gctx, opts), AwaitJobActivityName, in.JobID).Get(gctx, &st); err != nil {
+			if gctx.Err() == nil && !temporal.IsCanceledError(err) {
+				logger.Warn("job poll stopped: waiting for the webhook only", "JobId", in.JobID, "Error", err)
+			}
+			return
+		}
+		polled = &st
+	})
+	if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return finished != nil || polled != nil }); err != nil {
+		return in, err
+	}
+	switch {
+	case finished != nil: // the webhook, even when it came in the same task as the deadline
+		return *finished, nil
+	case polled != nil:
+		f := JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
+		if err := f.validate(); err != nil {
+			return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), ErrTypeJobAPI, nil)
+		}
+		return f, nil
+	default:
+		return in, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("job %d: no webhook and no terminal status within %s; a webhook arriving later starts a new run", in.JobID, wait),
+			ErrTypeJobWaitExpired, nil)
+	}
+}
+
+// awaitFinishedRev1 is the wait of runs started before RevisionJobWait: the first poll at once, the run failing
+// when the poll fails for good. Kept so those runs replay exactly as they ran.
+func awaitFinishedRev1(ctx workflow.Context, in JobInput, finished **JobInput) (JobInput, error) {
 	workflow.GetLogger(ctx).Info("job registered: waiting for its webhook, polling meanwhile", "JobId", in.JobID)
 	pollCtx, cancelPoll := workflow.WithCancel(ctx)
 	defer cancelPoll()
@@ -49,20 +105,20 @@ func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
 		pollErr = poll.Get(gctx, &polled)
 		polledDone = true
 	})
-	if err := workflow.Await(ctx, func() bool { return finished != nil || polledDone }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return *finished != nil || polledDone }); err != nil {
 		return in, err
 	}
-	if finished != nil {
-		return *finished, nil
+	if *finished != nil {
+		return **finished, nil
 	}
 	if pollErr != nil {
 		return in, fmt.Errorf("watch job %d: %w", in.JobID, pollErr)
 	}
-	finished = &JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
-	if err := finished.validate(); err != nil {
+	f := JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
+	if err := f.validate(); err != nil {
 		return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), ErrTypeJobAPI, nil)
 	}
-	return *finished, nil
+	return f, nil
 }
 
 // JobWorkflow processes one finished SocialData job, exactly once per job id (its workflow ID is

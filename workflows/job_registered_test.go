@@ -75,3 +75,120 @@ func TestRegisteredJobTakesTheWebhook(t *testing.T) {
 	require.Equal(t, "raw/k.json", res.RawKey)
 	require.Equal(t, datafile("hook").Key, res.DatafileKey, "the webhook's datafile")
 }
+
+// A registered run (RevisionJobWait) polls first after one poll interval, waits through polls that fail for
+// good (403, 402, no API key) for its webhook, and without either fails as JobWaitExpired at its deadline —
+// failed, not completed, so a later webhook starts a new run instead of being answered duplicate.
+func TestRegisteredJobWait(t *testing.T) {
+	notFinished := temporal.NewApplicationError("job 9 is not known to the API yet (404)", workflows.ErrTypeJobNotFinished)
+	forbidden := temporal.NewNonRetryableApplicationError("GET /jobs/9: 403 forbidden", workflows.ErrTypeJobAPI, nil)
+	webhook := workflows.JobInput{JobID: 9, Status: "error", ErrorMessage: "Insufficient balance", Raw: raw}
+	tests := []struct {
+		name string
+		// poll answers the i-th poll (0-based).
+		poll func(i int) (workflows.JobStatus, error)
+		// webhookAfter delivers the webhook as JobFinishedUpdate this long after the start; 0: never.
+		webhookAfter time.Duration
+		wantErrType  string
+		wantStatus   string
+		wantPolls    int
+	}{
+		{
+			name:         "404s until the webhook comes",
+			poll:         func(int) (workflows.JobStatus, error) { return workflows.JobStatus{}, notFinished },
+			webhookAfter: 3 * time.Hour,
+			wantStatus:   "error",
+		},
+		{
+			name: "404s, then the poll finds it finished",
+			poll: func(i int) (workflows.JobStatus, error) {
+				if i < 5 {
+					return workflows.JobStatus{}, notFinished
+				}
+				return workflows.JobStatus{JobID: 9, Status: "error", Message: "Insufficient balance"}, nil
+			},
+			wantStatus: "error",
+			wantPolls:  6,
+		},
+		{
+			name:         "a poll that fails for good leaves the run waiting for its webhook",
+			poll:         func(int) (workflows.JobStatus, error) { return workflows.JobStatus{}, forbidden },
+			webhookAfter: 5 * time.Hour,
+			wantStatus:   "error",
+			wantPolls:    1,
+		},
+		{
+			name:        "neither by the deadline: failed, not completed",
+			poll:        func(int) (workflows.JobStatus, error) { return workflows.JobStatus{}, notFinished },
+			wantErrType: workflows.ErrTypeJobWaitExpired,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t)
+			registerAwaitJob(env)
+			start := env.Now()
+			var polls []time.Time
+			env.OnActivity(workflows.AwaitJobActivityName, mock.Anything, int64(9)).Return(
+				func(context.Context, int64) (workflows.JobStatus, error) {
+					polls = append(polls, env.Now())
+					return tt.poll(len(polls) - 1)
+				})
+			if tt.wantStatus != "" {
+				env.OnActivity(workflows.WriteJobManifestActivityName, mock.Anything, mock.MatchedBy(func(m workflows.JobManifest) bool {
+					return m.JobID == 9 && m.Status == tt.wantStatus
+				})).Return("datafiles/9/manifest.json", nil).Once()
+			}
+			if tt.webhookAfter > 0 {
+				env.OnActivity(workflows.ArchiveRawActivityName, mock.Anything, mock.Anything).Return("raw/k.json", nil).Once()
+				env.RegisterDelayedCallback(func() {
+					env.UpdateWorkflow(workflows.JobFinishedUpdate, "", &testsuite.TestUpdateCallback{
+						OnReject:   func(err error) { require.NoError(t, err) },
+						OnComplete: func(v any, err error) { require.NoError(t, err); require.Equal(t, "accepted", v) },
+					}, webhook)
+				}, tt.webhookAfter)
+			}
+			env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{
+				JobID: 9, PollInterval: time.Minute, WaitTimeout: 24 * time.Hour, Revision: workflows.CurrentRevision,
+			})
+			require.True(t, env.IsWorkflowCompleted())
+			require.NotEmpty(t, polls)
+			require.GreaterOrEqual(t, polls[0].Sub(start), time.Minute, "the first poll waits one poll interval")
+			if tt.wantPolls > 0 {
+				require.Len(t, polls, tt.wantPolls)
+			}
+			if tt.wantErrType != "" {
+				var appErr *temporal.ApplicationError
+				require.ErrorAs(t, env.GetWorkflowError(), &appErr)
+				require.Equal(t, tt.wantErrType, appErr.Type())
+				require.GreaterOrEqual(t, env.Now().Sub(start), 24*time.Hour, "failed at the deadline, not before")
+				return
+			}
+			require.NoError(t, env.GetWorkflowError())
+			var res workflows.JobResult
+			require.NoError(t, env.GetWorkflowResult(&res))
+			require.Equal(t, tt.wantStatus, res.Status)
+			if tt.webhookAfter > 0 {
+				require.Equal(t, "raw/k.json", res.RawKey, "the webhook's body is archived")
+			}
+		})
+	}
+}
+
+// Runs started before RevisionJobWait replay as they ran: the first poll at once, and a poll that fails for
+// good fails the run.
+func TestRegisteredJobRevisionBeforeJobWait(t *testing.T) {
+	env := newEnv(t)
+	registerAwaitJob(env)
+	start := env.Now()
+	var first time.Time
+	env.OnActivity(workflows.AwaitJobActivityName, mock.Anything, int64(9)).Return(
+		func(context.Context, int64) (workflows.JobStatus, error) {
+			first = env.Now()
+			return workflows.JobStatus{}, temporal.NewNonRetryableApplicationError("GET /jobs/9: 404 not found", workflows.ErrTypeJobAPI, nil)
+		}).Once()
+	env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{JobID: 9, PollInterval: time.Minute, Revision: workflows.RevisionLocalStorage})
+	require.True(t, env.IsWorkflowCompleted())
+	require.Error(t, env.GetWorkflowError())
+	require.Equal(t, start, first, "revision 1 polls at once")
+}

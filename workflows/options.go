@@ -69,9 +69,7 @@ var apiOptions = workflow.ActivityOptions{
 // loop"): each attempt reads GET /jobs/{id} once and fails retryably while the job runs. The job is watched
 // for up to a week.
 func jobPollOptions(first time.Duration) workflow.ActivityOptions {
-	if first <= 0 {
-		first = 10 * time.Second
-	}
+	first = pollFirstWait(first)
 	return workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 7 * 24 * time.Hour,
@@ -83,4 +81,12 @@ func jobPollOptions(first time.Duration) workflow.ActivityOptions {
 			NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeJobAPI},
 		},
 	}
+}
+
+// pollFirstWait is a registered job's first wait between polls: first, or 10 s when unset.
+func pollFirstWait(first time.Duration) time.Duration {
+	if first <= 0 {
+		return 10 * time.Second
+	}
+	return first
 }

@@ -50,6 +50,11 @@ type Config struct {
 	SpoolPath string `env:"SPOOL_PATH" envDefault:".data/spool/ingress.db"`
 	// SpoolDrainInterval is how often the ingress checks Temporal and drains the spool.
 	SpoolDrainInterval time.Duration `env:"SPOOL_DRAIN_INTERVAL" envDefault:"1s"`
+	// SpoolDrainRate caps how many spooled webhooks per second the drainer starts once Temporal is back, so
+	// live webhooks keep most of Temporal's capacity while a backlog drains; 0 removes the cap.
+	SpoolDrainRate float64 `env:"SPOOL_DRAIN_RATE" envDefault:"20"`
+	// SpoolDrainConcurrency bounds the spooled webhooks being started at once.
+	SpoolDrainConcurrency int `env:"SPOOL_DRAIN_CONCURRENCY" envDefault:"2"`
 
 	// SocialDataAPIURL is the SocialData API base URL.
 	SocialDataAPIURL string `env:"SOCIALDATA_API_URL" envDefault:"https://api.socialdata.tools"`
@@ -78,6 +83,9 @@ type Config struct {
 	// JobPollInterval is the first wait between polls of GET /jobs/{id} for a job registered before its
 	// webhook (then ×1.5 up to 5 min).
 	JobPollInterval time.Duration `env:"JOB_POLL_INTERVAL" envDefault:"10s"`
+	// JobWaitTimeout is how long the run of a registered job waits for its webhook or a terminal poll. Past it
+	// the run fails as not finished, and a webhook that arrives later starts a new run that processes it.
+	JobWaitTimeout time.Duration `env:"JOB_WAIT_TIMEOUT" envDefault:"168h"`
 	// PollInterval is the poller schedule's interval (socialdata-poller); 0 leaves the schedule alone.
 	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"5m"`
 	// PollOverlap widens each poll window backwards, so an event at a window's edge is never missed.
@@ -177,11 +185,20 @@ func (c *Config) validate() error {
 	if c.SpoolDrainInterval < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("SPOOL_DRAIN_INTERVAL=%s: want at least 10ms", c.SpoolDrainInterval))
 	}
+	if c.SpoolDrainRate < 0 {
+		errs = append(errs, fmt.Errorf("SPOOL_DRAIN_RATE=%g: want 0 (no cap) or a positive rate", c.SpoolDrainRate))
+	}
+	if c.SpoolDrainConcurrency < 1 || c.SpoolDrainConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("SPOOL_DRAIN_CONCURRENCY=%d: want 1..64", c.SpoolDrainConcurrency))
+	}
 	if c.DatafileMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("DATAFILE_MAX_BYTES=%d: want 0 (no cap) or a positive size", c.DatafileMaxBytes))
 	}
 	if c.JobPollInterval < time.Second {
 		errs = append(errs, fmt.Errorf("JOB_POLL_INTERVAL=%s: want at least 1s", c.JobPollInterval))
+	}
+	if c.JobWaitTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("JOB_WAIT_TIMEOUT=%s: want at least 1s", c.JobWaitTimeout))
 	}
 	if c.PollInterval != 0 && c.PollInterval < time.Minute {
 		errs = append(errs, fmt.Errorf("POLL_INTERVAL=%s: want 0 (no schedule) or at least 1m", c.PollInterval))

@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sync/errgroup"
 )
 
 var (
@@ -99,10 +101,15 @@ func (s *Spool) Len() int {
 // ErrStop, returned by a Drain callback, stops draining and keeps the record.
 var ErrStop = errors.New("stop draining")
 
-// Drain hands the waiting records to fn in order, at most limit of them. A record is removed once fn returns
-// nil; fn returning ErrStop (Temporal down again) keeps it and stops; any other error moves the record to the
-// dead bucket (kept for an operator, never dropped) and goes on. It returns how many were removed.
-func (s *Spool) Drain(limit int, fn func(Record) error) (int, error) {
+// Drain hands the oldest waiting records to fn, at most limit of them and at most workers at once. A record is
+// removed once fn returns nil; fn returning ErrStop (Temporal down again) keeps it and stops handing out more
+// (those already handed out finish); any other error moves the record to the dead bucket (kept for an
+// operator, never dropped). The outcomes of a round are committed together, in one transaction. It returns how
+// many records left the pending bucket.
+//
+// A record whose fn succeeded but whose removal did not commit (a crash in between) is handed out again: fn must
+// be idempotent, which starts under a deterministic workflow ID are.
+func (s *Spool) Drain(limit, workers int, fn func(Record) error) (int, error) {
 	var batch []Record
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(pending).Cursor()
@@ -117,24 +124,54 @@ func (s *Spool) Drain(limit int, fn func(Record) error) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
-	done := 0
-	for _, r := range batch {
-		err := fn(r)
-		if errors.Is(err, ErrStop) {
-			return done, nil
+	// outcome[i]: nil = started (remove), ErrStop = keep (also for records never handed out), other = dead.
+	outcome := make([]error, len(batch))
+	var stopped atomic.Bool
+	var g errgroup.Group
+	g.SetLimit(max(1, workers))
+	for i, r := range batch {
+		if stopped.Load() {
+			outcome[i] = ErrStop
+			continue
 		}
-		if err := s.db.Update(func(tx *bolt.Tx) error {
+		g.Go(func() error {
+			if stopped.Load() {
+				outcome[i] = ErrStop
+				return nil
+			}
+			outcome[i] = fn(r)
+			if errors.Is(outcome[i], ErrStop) {
+				stopped.Store(true)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	done := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		done = 0
+		for i, r := range batch {
+			if errors.Is(outcome[i], ErrStop) {
+				continue
+			}
 			v := tx.Bucket(pending).Get(key(r.Seq))
-			if err != nil && v != nil {
-				if perr := tx.Bucket(dead).Put(key(r.Seq), v); perr != nil {
-					return perr
+			if v == nil {
+				continue
+			}
+			if outcome[i] != nil {
+				if err := tx.Bucket(dead).Put(key(r.Seq), v); err != nil {
+					return err
 				}
 			}
-			return tx.Bucket(pending).Delete(key(r.Seq))
-		}); err != nil {
-			return done, fmt.Errorf("remove spool record %d: %w", r.Seq, err)
+			if err := tx.Bucket(pending).Delete(key(r.Seq)); err != nil {
+				return err
+			}
+			done++
 		}
-		done++
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove drained spool records: %w", err)
 	}
 	return done, nil
 }

@@ -1,6 +1,6 @@
 // Package starts owns how an event becomes a workflow start: the workflow ID, type, search attributes, summary
-// and input for each kind of event, and the dedupe rules of the start itself (RejectDuplicate: an ID seen
-// within the namespace's retention is a duplicate). The ingress and the poller both start through it, so a
+// and input for each kind of event, and the dedupe rules of the start itself (AllowDuplicateFailedOnly: an ID
+// whose run is open, or completed within the namespace's retention, is a duplicate). The ingress and the poller both start through it, so a
 // webhook and a poll that find the same event converge on the same run.
 package starts
 
@@ -35,8 +35,13 @@ type Request struct {
 	Input    any
 }
 
-// Start starts req on taskQueue and returns Accepted, or Duplicate when a run with that ID exists or existed
-// within retention.
+// Start starts req on taskQueue and returns Accepted, or Duplicate when a run with that ID is open or
+// completed within retention.
+//
+// The reuse policy is AllowDuplicateFailedOnly: a run that closed without completing — failed, timed out,
+// terminated or canceled — did not process its event, so a later delivery of the same event starts a new
+// run instead of being answered duplicate. A completed run is the proof that the event was processed; an
+// open one will process it (or hand it on, see Processed).
 //
 // Starts ask to be eager: when a worker for taskQueue runs on c with a free slot (the ingress's own worker,
 // INGRESS_WORKER; the worker process for the poller's starts), the server returns the first workflow task with
@@ -46,7 +51,7 @@ func Start(ctx context.Context, c client.Client, taskQueue string, req Request) 
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       req.ID,
 		TaskQueue:                                taskQueue,
-		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(req.Attrs...),
@@ -64,26 +69,64 @@ func Start(ctx context.Context, c client.Client, taskQueue string, req Request) 
 	}
 }
 
-// Job is the start of JobWorkflow for a job_finished webhook (raw set) or a registration (raw nil, no status;
-// pollInterval is its first wait between polls).
-func Job(job socialdata.Job, raw *workflows.RawEvent, pollInterval time.Duration) Request {
-	summary := fmt.Sprintf("SocialData job %d registered, waiting for it to finish", job.JobID)
-	if job.Status != "" {
-		summary = fmt.Sprintf("SocialData job %d finished: %s", job.JobID, job.Status)
+// RunState is where the latest run of a workflow ID stands.
+type RunState int
+
+// Run states, as Processed reports them.
+const (
+	// RunOpen: the run is still going (or continued as new).
+	RunOpen RunState = iota
+	// RunCompleted: the run completed, so its event was processed.
+	RunCompleted
+	// RunClosedUnprocessed: the run failed, timed out, was terminated or canceled: its event was not processed,
+	// and starting the ID again is allowed.
+	RunClosedUnprocessed
+)
+
+// Processed reports where the latest run of workflowID stands. A follow-up that could not reach a run it was
+// answered duplicate for (the run closed in between) asks it whether that run processed the event.
+func Processed(ctx context.Context, c client.Client, workflowID string) (RunState, error) {
+	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return RunOpen, fmt.Errorf("describe %s: %w", workflowID, err)
 	}
+	switch desc.GetWorkflowExecutionInfo().GetStatus() {
+	case enums.WORKFLOW_EXECUTION_STATUS_RUNNING, enums.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return RunOpen, nil
+	case enums.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return RunCompleted, nil
+	default:
+		return RunClosedUnprocessed, nil
+	}
+}
+
+// Job is the start of JobWorkflow for a job_finished webhook (raw is the webhook as received).
+func Job(job socialdata.Job, raw *workflows.RawEvent) Request {
+	return jobRequest(fmt.Sprintf("SocialData job %d finished: %s", job.JobID, job.Status), workflows.JobInput{
+		JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, ErrorMessage: job.Message, Raw: raw,
+		Revision: workflows.CurrentRevision,
+	})
+}
+
+// RegisteredJob is the start of JobWorkflow for a job registered before its webhook: the run waits for the
+// webhook up to waitTimeout, polling GET /jobs/{id} every pollInterval (then ×1.5) meanwhile.
+func RegisteredJob(jobID int64, pollInterval, waitTimeout time.Duration) Request {
+	return jobRequest(fmt.Sprintf("SocialData job %d registered, waiting for it to finish", jobID), workflows.JobInput{
+		JobID: jobID, PollInterval: pollInterval, WaitTimeout: waitTimeout, Revision: workflows.CurrentRevision,
+	})
+}
+
+func jobRequest(summary string, in workflows.JobInput) Request {
 	return Request{
-		ID:       workflows.JobWorkflowID(job.JobID),
+		ID:       workflows.JobWorkflowID(in.JobID),
 		Workflow: workflows.JobWorkflowName,
 		Summary:  summary,
 		Attrs: []temporal.SearchAttributeUpdate{
 			workflows.EventTypeKey.ValueSet(workflows.EventJobFinished),
 			workflows.SourceKey.ValueSet(workflows.SourceSocialData),
-			workflows.JobIDKey.ValueSet(strconv.FormatInt(job.JobID, 10)),
+			workflows.JobIDKey.ValueSet(strconv.FormatInt(in.JobID, 10)),
 		},
-		Input: workflows.JobInput{
-			JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, ErrorMessage: job.Message, Raw: raw,
-			PollInterval: pollInterval, Revision: workflows.CurrentRevision,
-		},
+		Input: in,
 	}
 }
 
