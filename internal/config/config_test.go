@@ -48,6 +48,9 @@ func TestParseDefaults(t *testing.T) {
 		{"WORKER_HEALTH_ADDR", cfg.WorkerHealthAddr, "127.0.0.1:8081"},
 		{"LOG_LEVEL", cfg.LogLevel, "info"},
 		{"LOG_FORMAT", cfg.LogFormat, "json"},
+		{"JOB_WAIT_TIMEOUT", cfg.JobWaitTimeout, 7 * 24 * time.Hour},
+		{"SPOOL_DRAIN_RATE", cfg.SpoolDrainRate, 20.0},
+		{"SPOOL_DRAIN_CONCURRENCY", cfg.SpoolDrainConcurrency, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,6 +305,21 @@ func TestParseErrors(t *testing.T) {
 			name:      "webhook token of one character",
 			env:       baseEnv(map[string]string{"SOCIALDATA_WEBHOOK_TOKEN": "x"}),
 			wantInErr: "SOCIALDATA_WEBHOOK_TOKEN",
+		},
+		{
+			name:      "negative drain rate",
+			env:       baseEnv(map[string]string{"SPOOL_DRAIN_RATE": "-1"}),
+			wantInErr: "SPOOL_DRAIN_RATE",
+		},
+		{
+			name:      "no drain concurrency",
+			env:       baseEnv(map[string]string{"SPOOL_DRAIN_CONCURRENCY": "0"}),
+			wantInErr: "SPOOL_DRAIN_CONCURRENCY",
+		},
+		{
+			name:      "job wait under a second",
+			env:       baseEnv(map[string]string{"JOB_WAIT_TIMEOUT": "10ms"}),
+			wantInErr: "JOB_WAIT_TIMEOUT",
 		},
 		{
 			name:      "LOG_LEVEL unknown",
