@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
@@ -67,6 +68,24 @@ func countQuery(t *testing.T, query string) int64 {
 	n, err := stack.Count(context.Background(), query)
 	require.NoError(t, err)
 	return n
+}
+
+// assertIndexed asserts, in one try of a require.EventuallyWithT poll, that visibility has indexed at least one
+// execution (open or closed) with workflowID. A visibility error fails the try, not the test.
+func assertIndexed(c *assert.CollectT, workflowID string) {
+	n, err := stack.Count(context.Background(), testenv.RunsQuery(workflowID))
+	if assert.NoError(c, err, "count runs of %s", workflowID) {
+		assert.GreaterOrEqual(c, n, int64(1), "runs of %s indexed", workflowID)
+	}
+}
+
+// assertCount asserts, in one try of a require.EventuallyWithT poll, that want executions match a visibility
+// query. A visibility error fails the try, not the test.
+func assertCount(c *assert.CollectT, query string, want int64) {
+	n, err := stack.Count(context.Background(), query)
+	if assert.NoError(c, err, "count %s", query) {
+		assert.Equal(c, want, n, "executions matching %s", query)
+	}
 }
 
 // status returns workflowID's execution status, or UNSPECIFIED when there is no such workflow.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -62,10 +63,8 @@ func TestJobWebhookStoresDatafile(t *testing.T) {
 	// The run is findable by its search attributes, as in the UI or `temporal workflow list --query`.
 	query := fmt.Sprintf(`EventType = "job_finished" AND JobId = "%d" AND Source = "socialdata"`, jobID)
 	// Visibility is eventually consistent: wait for the indexing to catch up.
-	require.Eventually(t, func() bool {
-		n, err := stack.Count(context.Background(), query)
-		return err == nil && n == 1
-	}, 10*time.Second, 100*time.Millisecond, "query %s", query)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, query, 1) },
+		10*time.Second, 100*time.Millisecond, "query %s", query)
 }
 
 // Ten concurrent deliveries of one webhook: all answered 200, one accepted, one run, one datafile.
@@ -96,7 +95,7 @@ func TestConcurrentDuplicatesStartOneWorkflow(t *testing.T) {
 	var res workflows.JobResult
 	require.NoError(t, result(t, workflows.JobWorkflowID(jobID), &res))
 	// Visibility is eventually consistent: wait for the closed run to be indexed, then require exactly one.
-	require.Eventually(t, func() bool { return countRuns(t, workflows.JobWorkflowID(jobID)) >= 1 },
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assertIndexed(c, workflows.JobWorkflowID(jobID)) },
 		10*time.Second, 100*time.Millisecond)
 	require.EqualValues(t, 1, countRuns(t, workflows.JobWorkflowID(jobID)))
 	keys, err := stack.Store.List(context.Background(), storage.DatafilePrefix(jobID))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialhook/pipeline/activities"
@@ -26,18 +27,33 @@ import (
 // apiGet calls the read API and decodes the JSON answer into v; it returns the status.
 func apiGet(t *testing.T, path string, v any) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, stack.Ingress.URL+path, nil)
+	code, err := callAPI(path, v)
 	require.NoError(t, err)
+	return code
+}
+
+// callAPI is apiGet for polls, whose condition must not stop the test: it returns what went wrong.
+func callAPI(path string, v any) (int, error) {
+	req, err := http.NewRequest(http.MethodGet, stack.Ingress.URL+path, nil)
+	if err != nil {
+		return 0, err
+	}
 	req.Header.Set("Authorization", "Bearer "+testenv.APIToken)
 	resp, err := testenv.HTTPClient.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, err
+	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if v != nil && resp.StatusCode == http.StatusOK {
-		require.NoError(t, json.Unmarshal(body, v), "body %s", body)
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("read %s: %w", path, err)
 	}
-	return resp.StatusCode
+	if v != nil && resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, v); err != nil {
+			return resp.StatusCode, fmt.Errorf("decode %s: %w (body %s)", path, err, body)
+		}
+	}
+	return resp.StatusCode, nil
 }
 
 type historyAnswer struct {
@@ -48,22 +64,42 @@ type historyAnswer struct {
 // history reads a user's history through the read API.
 func history(t *testing.T, userID string) []workflows.HistoryEntry {
 	t.Helper()
-	var h historyAnswer
-	if apiGet(t, "/v1/users/"+userID+"/history", &h) != http.StatusOK {
-		return nil
-	}
-	return h.Entries
+	entries, err := fetchHistory(userID)
+	require.NoError(t, err)
+	return entries
 }
 
+// fetchHistory is history for polls: it returns what went wrong. An answer other than 200 (no such user yet)
+// counts as no entries.
+func fetchHistory(userID string) ([]workflows.HistoryEntry, error) {
+	var h historyAnswer
+	code, err := callAPI("/v1/users/"+userID+"/history", &h)
+	if err != nil || code != http.StatusOK {
+		return nil, err
+	}
+	return h.Entries, nil
+}
+
+// profileStatus asks the user's profile entity for its status.
 func profileStatus(t *testing.T, userID string) workflows.ProfileStatus {
 	t.Helper()
+	st, err := queryProfileStatus(userID)
+	require.NoError(t, err)
+	return st
+}
+
+// queryProfileStatus is profileStatus for polls: it returns what went wrong. An entity that does not answer
+// (not started yet) counts as a zero status.
+func queryProfileStatus(userID string) (workflows.ProfileStatus, error) {
 	var st workflows.ProfileStatus
 	v, err := stack.Client.QueryWorkflow(context.Background(), workflows.ProfileEntityWorkflowID(userID), "", workflows.ProfileStatusQuery)
 	if err != nil {
-		return st
+		return st, nil
 	}
-	require.NoError(t, v.Get(&st))
-	return st
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("decode the status of %s: %w", userID, err)
+	}
+	return st, nil
 }
 
 func change(old, new string) workflows.Change {
@@ -108,9 +144,11 @@ func TestMonitorSamples(t *testing.T) {
 
 	// The entities apply observations asynchronously after the event runs complete: wait for the change.
 	var entries []workflows.HistoryEntry
-	require.Eventually(t, func() bool {
-		entries = history(t, "44196397")
-		return len(entries) == 1
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		entries, err = fetchHistory("44196397")
+		assert.NoError(c, err)
+		assert.Len(c, entries, 1)
 	}, 20*time.Second, 100*time.Millisecond)
 	e := entries[0]
 	require.Equal(t, map[string]workflows.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Changes)
@@ -124,8 +162,11 @@ func TestMonitorSamples(t *testing.T) {
 	require.NoError(t, json.Unmarshal(snap.User, &user))
 	require.Equal(t, "Kekius Maximus", user["name"])
 	require.NotContains(t, user, "changes", "reported changes are not part of the user")
-	require.Eventually(t, func() bool {
-		return apiGet(t, "/v1/users/295218901/profile", &snap) == http.StatusOK
+	// The followed user is observed the same way, by its own entity after the event run: wait until it is stored.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, err := callAPI("/v1/users/295218901/profile", &snap)
+		assert.NoError(c, err)
+		assert.Equal(c, http.StatusOK, code)
 	}, 20*time.Second, 100*time.Millisecond, "the followed user is stored")
 	require.NoError(t, json.Unmarshal(snap.User, &user))
 	require.Equal(t, "VitalikButerin", user["screen_name"])
@@ -142,10 +183,8 @@ func TestMonitorSamples(t *testing.T) {
 		require.Equal(t, "duplicate", reply.Status, s.file)
 	}
 	query := `EventType = "profile_update" AND UserId = "44196397" AND MonitorId = "01hx1r99s0nsqq1ffdhmyyqbfr"`
-	require.Eventually(t, func() bool {
-		n, err := stack.Count(context.Background(), query)
-		return err == nil && n == 1
-	}, 10*time.Second, 100*time.Millisecond)
+	// Visibility is eventually consistent: wait for the run to be indexed.
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, query, 1) }, 10*time.Second, 100*time.Millisecond)
 }
 
 // 50 observations of one user arrive concurrently in shuffled order. The history holds each change exactly
@@ -182,7 +221,11 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 	}
 	send(shuffled)
 	// The entity applies signals one at a time after they are accepted: wait until all 50 are applied.
-	require.Eventually(t, func() bool { return profileStatus(t, userID).Applied == n }, 30*time.Second, 100*time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		st, err := queryProfileStatus(userID)
+		assert.NoError(c, err)
+		assert.Equal(c, n, st.Applied, "observations applied")
+	}, 30*time.Second, 100*time.Millisecond)
 
 	var want []workflows.HistoryEntry
 	for i := 1; i < n; i++ {
@@ -201,7 +244,13 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 		}
 	}
 	require.Len(t, want, 25)
-	require.Eventually(t, func() bool { return len(history(t, userID)) == len(want) }, 10*time.Second, 100*time.Millisecond)
+	// Applied counts an observation once its writes are stored, so the history should be complete already; the
+	// short poll covers any lag between those writes and the read API's listing of them.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		entries, err := fetchHistory(userID)
+		assert.NoError(c, err)
+		assert.Len(c, entries, len(want))
+	}, 10*time.Second, 100*time.Millisecond)
 	require.Equal(t, want, history(t, userID), "each change once, in observed-at order")
 
 	var snap workflows.ProfileSnapshot
@@ -210,7 +259,12 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 	require.JSONEq(t, string(obs[n-1].User), string(snap.User))
 
 	send(shuffled[:5])
-	require.Eventually(t, func() bool { return profileStatus(t, userID).Ignored == 5 }, 10*time.Second, 100*time.Millisecond)
+	// The entity takes the re-sent signals after accepting them: wait until all 5 are counted as repeats.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		st, err := queryProfileStatus(userID)
+		assert.NoError(c, err)
+		assert.Equal(c, 5, st.Ignored, "observations ignored")
+	}, 10*time.Second, 100*time.Millisecond)
 	st := profileStatus(t, userID)
 	require.Equal(t, n, st.Applied)
 	require.Equal(t, want, history(t, userID))
@@ -233,7 +287,13 @@ func TestMissedProfileUpdateShowsReportedVsComputed(t *testing.T) {
 		require.NoError(t, result(t, reply.WorkflowID, nil))
 	}
 	var entries []workflows.HistoryEntry
-	require.Eventually(t, func() bool { entries = history(t, userID); return len(entries) == 1 }, 20*time.Second, 100*time.Millisecond)
+	// The entity applies the observations after the event runs complete: wait for the change.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		entries, err = fetchHistory(userID)
+		assert.NoError(c, err)
+		assert.Len(c, entries, 1)
+	}, 20*time.Second, 100*time.Millisecond)
 	require.Equal(t, map[string]workflows.Change{"name": change(`"Alice"`, `"Carol"`)}, entries[0].Changes)
 	require.Equal(t, map[string]workflows.Change{"name": change(`"Bob"`, `"Carol"`)}, entries[0].Reported)
 	require.True(t, entries[0].Mismatch)

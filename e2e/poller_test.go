@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -45,7 +46,7 @@ func runPoll(t *testing.T, from, to time.Time, monitorIDs ...string) (workflows.
 func requireOnce(t *testing.T, workflowID string) {
 	t.Helper()
 	// Visibility is eventually consistent: wait for the run to be indexed before counting.
-	require.Eventually(t, func() bool { return countRuns(t, workflowID) >= 1 }, 20*time.Second, 100*time.Millisecond, workflowID)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assertIndexed(c, workflowID) }, 20*time.Second, 100*time.Millisecond, workflowID)
 	require.EqualValues(t, 1, countRuns(t, workflowID), workflowID)
 }
 
@@ -169,7 +170,7 @@ func TestScheduleBackfillRecoversThatWindowOnly(t *testing.T) {
 	// Visibility is eventually consistent: poll it.
 	done := func(n int64) {
 		q := fmt.Sprintf(`WorkflowId = "%s-%s" AND ExecutionStatus = "Completed"`, workflows.PollerWorkflowIDPrefix, h.Format(time.RFC3339))
-		require.Eventually(t, func() bool { return countQuery(t, q) == n }, 60*time.Second, 200*time.Millisecond, q)
+		require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, n) }, 60*time.Second, 200*time.Millisecond, q)
 	}
 	insideID, outsideID := workflows.TweetWorkflowID(mB, inside), workflows.TweetWorkflowID(mB, outside)
 	backfill()

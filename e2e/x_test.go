@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
@@ -159,7 +159,8 @@ func TestXMultiEventDelivery(t *testing.T) {
 	for _, id := range want {
 		var res workflows.XEventResult
 		require.NoError(t, result(t, id, &res), id)
-		require.Eventually(t, func() bool { return countRuns(t, id) >= 1 }, 10*time.Second, 100*time.Millisecond)
+		// Visibility is eventually consistent: wait for the run to be indexed before counting.
+		require.EventuallyWithT(t, func(c *assert.CollectT) { assertIndexed(c, id) }, 10*time.Second, 100*time.Millisecond)
 		require.EqualValues(t, 1, countRuns(t, id), "one run of %s", id)
 		if id == "x-dm-1889600000000000001" {
 			require.Equal(t, []string{"3001", "4001"}, res.Recipients, "both participants recorded")
@@ -221,14 +222,21 @@ func TestXAAProfileUpdateBio(t *testing.T) {
 	require.NoError(t, result(t, reply.WorkflowID, nil))
 
 	wantNew := json.RawMessage(`"Backend engineer. Go, Temporal and webhooks that never double-fire."`)
-	require.Eventually(t, func() bool {
-		for _, e := range history(t, "3001") {
+	// The user's profile entity applies the observation after the event run completes: wait for the change.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		entries, err := fetchHistory("3001")
+		if !assert.NoError(c, err) {
+			return
+		}
+		for _, e := range entries {
 			if e.Source.WorkflowID == reply.WorkflowID {
-				r, ok := e.Reported["description"]
-				return ok && bytes.Equal(r.New, wantNew)
+				if assert.Contains(c, e.Reported, "description") {
+					assert.Equal(c, string(wantNew), string(e.Reported["description"].New))
+				}
+				return
 			}
 		}
-		return false
+		assert.Fail(c, "no history entry from the event run", reply.WorkflowID)
 	}, 20*time.Second, 100*time.Millisecond, "the bio change is in the history of user 3001")
 	var snap workflows.ProfileSnapshot
 	require.Equal(t, http.StatusOK, apiGet(t, "/v1/users/3001/profile", &snap))

@@ -9,12 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/socialhook/pipeline/internal/devstack"
@@ -33,10 +36,11 @@ func buildBinary(t *testing.T, name string) string {
 	return bin
 }
 
-func startProcess(t *testing.T, bin string, env ...string) *exec.Cmd {
+// startProcess starts bin against the stack s and kills it when the test ends.
+func startProcess(t *testing.T, s *testenv.Stack, bin string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append(append(os.Environ(), stack.Env()...), env...)
+	cmd.Env = append(append(os.Environ(), s.Env()...), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
@@ -49,41 +53,40 @@ func startProcess(t *testing.T, bin string, env ...string) *exec.Cmd {
 func TestWorkerKilledMidDatafile(t *testing.T) {
 	const queue = "fault-worker-kill"
 	bin := buildBinary(t, "worker")
+	s := startStack(t)
 	env := []string{"TASK_QUEUE=" + queue, "POLL_INTERVAL=0", "DATAFILE_ALLOW_PRIVATE=true"}
-	first := startProcess(t, bin, env...)
+	first := startProcess(t, s, bin, env...)
 
-	jobID := nextJob.Add(1)
+	jobID := jobIDs(1)[0]
 	df := fakesocialdata.Datafile{Name: "slow.bin", Size: 48 << 20, Seed: uint64(jobID), BytesPerSecond: 8 << 20}
-	run, err := stack.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 		ID: workflows.JobWorkflowID(jobID), TaskQueue: queue, WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.JobWorkflowName, workflows.JobInput{JobID: jobID, Status: "success", DatafileURL: stack.Fake.DatafileURL(df)})
+	}, workflows.JobWorkflowName, workflows.JobInput{JobID: jobID, Status: "success", DatafileURL: s.Fake.DatafileURL(df)})
 	require.NoError(t, err)
 
-	// Wait until the copy is under way (its heartbeat reports bytes), then kill the worker mid-copy.
-	require.Eventually(t, func() bool {
-		desc, err := stack.Client.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
-		if err != nil {
-			return false
+	// Wait until the copy is under way (its heartbeat reports bytes), then kill the worker mid-copy. Polled: the
+	// run reaches the copy asynchronously, on the worker process.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		desc, err := s.Client.DescribeWorkflowExecution(t.Context(), run.GetID(), "")
+		if !assert.NoError(c, err) {
+			return
 		}
-		for _, a := range desc.GetPendingActivities() {
-			if a.GetActivityType().GetName() == workflows.FetchDatafileActivityName && a.GetHeartbeatDetails() != nil {
-				return true
-			}
-		}
-		return false
+		assert.True(c, slices.ContainsFunc(desc.GetPendingActivities(), func(a *workflowpb.PendingActivityInfo) bool {
+			return a.GetActivityType().GetName() == workflows.FetchDatafileActivityName && a.GetHeartbeatDetails() != nil
+		}), "the datafile copy has not heartbeated yet")
 	}, 60*time.Second, 200*time.Millisecond)
 	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
 	_, _ = first.Process.Wait()
 	key := storage.DatafileKey(jobID, "slow.bin")
-	_, err = stack.Store.Get(context.Background(), key)
+	_, err = s.Store.Get(context.Background(), key)
 	require.ErrorIs(t, err, storage.ErrNotFound, "no partial object after the kill")
 
-	startProcess(t, bin, env...)
+	startProcess(t, s, bin, env...)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var res workflows.JobResult
 	if err := run.Get(ctx, &res); err != nil {
-		desc, derr := stack.Client.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
+		desc, derr := s.Client.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
 		if derr == nil {
 			for _, a := range desc.GetPendingActivities() {
 				t.Logf("pending %s attempt=%d state=%s lastWorker=%s lastFailure=%v", a.GetActivityType().GetName(), a.GetAttempt(),
@@ -94,8 +97,8 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 	}
 	require.Equal(t, fakesocialdata.SHA256(df.Seed, df.Size), res.SHA256)
 	require.Equal(t, df.Size, res.Size)
-	require.EqualValues(t, 1, countRuns(t, run.GetID()))
-	keys, err := stack.Store.List(context.Background(), storage.DatafilePrefix(jobID))
+	require.Zero(t, duplicatedRuns(t, s, []string{run.GetID()}), "one run")
+	keys, err := s.Store.List(context.Background(), storage.DatafilePrefix(jobID))
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{key, storage.ManifestKey(jobID)}, keys)
 	fmt.Printf("FIGURES worker-kill sent=1 accepted=1 lost=0 duplicated=0 objects=%d sha256_ok=true\n", len(keys)-1)
@@ -106,21 +109,21 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 // sender knows).
 func TestIngressSIGTERMDuringLoad(t *testing.T) {
 	bin := buildBinary(t, "ingress")
+	s := startStack(t)
 	addr, err := devstack.FreeAddr()
 	require.NoError(t, err)
-	ingress := startProcess(t, bin, "INGRESS_ADDR="+addr, "SOCIALDATA_WEBHOOK_TOKEN="+testenv.WebhookToken,
+	ingress := startProcess(t, s, bin, "INGRESS_ADDR="+addr, "SOCIALDATA_WEBHOOK_TOKEN="+testenv.WebhookToken,
 		"SPOOL_PATH="+filepath.Join(t.TempDir(), "spool.db"))
 	url := "http://" + addr + "/webhooks/socialdata/" + testenv.WebhookToken
-	require.Eventually(t, func() bool { // the process needs a moment to listen
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
+	require.EventuallyWithT(t, func(c *assert.CollectT) { // polled: the process needs a moment to listen
+		conn, err := net.Dial("tcp", addr)
+		if assert.NoError(c, err) {
+			conn.Close()
 		}
-		return err == nil
 	}, 30*time.Second, 50*time.Millisecond)
 
-	ids := newIDs(400)
-	replies := load(t, url, ids, 8, func(i int) {
+	ids := jobIDs(400)
+	got := load(t, url, ids, 8, func(i int) {
 		if i == 150 {
 			require.NoError(t, ingress.Process.Signal(syscall.SIGTERM))
 		}
@@ -128,7 +131,7 @@ func TestIngressSIGTERMDuringLoad(t *testing.T) {
 	state, err := ingress.Process.Wait()
 	require.NoError(t, err)
 	require.True(t, state.Success(), "the ingress exits cleanly on SIGTERM: %s", state)
-	f := verify(t, "ingress-sigterm", len(ids), replies)
+	f := verify(t, s, "ingress-sigterm", got)
 	require.Zero(t, f.Lost)
 	require.Zero(t, f.Duplicated)
 	require.Positive(t, f.Accepted)

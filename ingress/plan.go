@@ -212,7 +212,10 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 		outcomes, err = s.execute(c.Request.Context(), p)
 	}
 	if s.degraded.Load() || err != nil {
-		if !s.spoolBody(route, body, receivedAt) {
+		// A run refusing the delivery is not Temporal being unavailable: spool the body (the drainer sets it
+		// aside for an operator) without sending the next webhooks to the spool too.
+		var rejected *errRejected
+		if !s.spoolBody(route, body, receivedAt, !errors.As(err, &rejected)) {
 			abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
 			return
 		}
@@ -242,8 +245,10 @@ func (s *Server) answer(c *gin.Context, route string, outcomes []startOutcome) {
 	c.JSON(http.StatusOK, out)
 }
 
-// spoolBody stores a verified body for the drainer and marks the ingress degraded. It reports success.
-func (s *Server) spoolBody(route string, body []byte, receivedAt time.Time) bool {
+// spoolBody stores a verified body for the drainer and, with degrade, marks the ingress degraded (Temporal
+// unavailable: the next webhooks go to the spool at once instead of waiting StartTimeout each). It reports
+// success.
+func (s *Server) spoolBody(route string, body []byte, receivedAt time.Time, degrade bool) bool {
 	if s.opts.Spool == nil {
 		return false
 	}
@@ -251,14 +256,15 @@ func (s *Server) spoolBody(route string, body []byte, receivedAt time.Time) bool
 		s.logger.Error("spool write failed", zap.String("route", route), zap.Error(err))
 		return false
 	}
-	if !s.degraded.Swap(true) {
+	if degrade && !s.degraded.Swap(true) {
 		s.logger.Warn("temporal unavailable: spooling webhooks")
 	}
 	return true
 }
 
 // Drain starts the spooled events' workflows while Temporal answers, every interval until ctx is done. It
-// clears the degraded mark once Temporal is healthy and the spool is empty.
+// clears the degraded mark as soon as Temporal is healthy again, before the backlog drains: live webhooks go
+// to Temporal directly from then on instead of queueing behind the backlog in the spool.
 //
 // The backlog of an outage is replayed at a bounded pace (Options.DrainRate starts per second,
 // Options.DrainConcurrency at once), never as fast as Temporal takes it: live webhooks that arrive meanwhile
@@ -281,6 +287,9 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 			s.degraded.Store(true)
 			continue
 		}
+		if s.degraded.Swap(false) {
+			s.logger.Info("temporal available again: live webhooks start directly", zap.Int("spooled", s.opts.Spool.Len()))
+		}
 		batch := max(64, 4*s.opts.DrainConcurrency)
 		for s.opts.Spool.Len() > 0 && ctx.Err() == nil {
 			n, err := s.opts.Spool.Drain(batch, s.opts.DrainConcurrency, func(r spool.Record) error { return s.replay(ctx, lim, r) })
@@ -292,9 +301,6 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 				break
 			}
 			s.logger.Info("spooled webhooks started", zap.Int("count", n), zap.Int("left", s.opts.Spool.Len()))
-		}
-		if s.opts.Spool.Len() == 0 && s.degraded.Swap(false) {
-			s.logger.Info("temporal available again: spool empty")
 		}
 	}
 }

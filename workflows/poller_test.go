@@ -11,8 +11,11 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socialhook/pipeline/workflows"
@@ -34,8 +37,116 @@ func monitors(n int) []workflows.MonitorRef {
 	return out
 }
 
-// A scheduled run takes its window from TemporalScheduledStartTime, polls every monitor (never more than
-// Concurrency at once), and sums the outcomes.
+// overlapGate makes mocked polls overlap and measures how many the workflow has in flight. The test
+// environment runs each activity on its own goroutine, but a mock that returns at once never overlaps the
+// next, so a missing concurrency limit would go unseen. Each mock waits in enter until size mocks are running,
+// or until every one of total has been called (the last batch). In flight counts from the workflow starting
+// a poll (scheduled, called by pollScheduleCounter in the workflow's own goroutine) until its result is
+// handed back (completed, the environment's activity-completed listener, which runs before the workflow can
+// start another): both happen on the environment's loop, so the count does not depend on goroutine timing.
+// (Counting inside the mocks would: testify matches calls one at a time, so even polls started together
+// reach their mocks spaced out, and an unlimited poller was seen to pass about one run in three.)
+type overlapGate struct {
+	mu              sync.Mutex
+	size, total     int
+	inFlight, peak  int           // polls the workflow started and has no result for yet; the most at once
+	called, running int           // mocks called; mocks not yet returned
+	gaveUp          bool          // a mock's wait timed out: the rest no longer wait
+	batch           chan struct{} // closed when the mocks waiting on it may return
+}
+
+func newOverlapGate(size, total int) *overlapGate {
+	return &overlapGate{size: size, total: total, batch: make(chan struct{})}
+}
+
+// gateWait bounds a mock's wait, so an implementation that never has size polls running fails the test
+// instead of hanging; after one timeout no mock waits, which keeps the run inside the test environment's
+// 3-second default timeout.
+const gateWait = 2 * time.Second
+
+func (g *overlapGate) scheduled() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.inFlight++
+	g.peak = max(g.peak, g.inFlight)
+}
+
+func (g *overlapGate) completed() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.inFlight--
+}
+
+// enter blocks until the mock's batch is released; it returns false if that took longer than gateWait. The
+// mock must call exit when it returns, whatever enter returned.
+func (g *overlapGate) enter() bool {
+	g.mu.Lock()
+	g.called++
+	g.running++
+	batch := g.batch
+	if g.running >= g.size || g.called >= g.total || g.gaveUp {
+		close(batch)
+		g.batch = make(chan struct{})
+	}
+	g.mu.Unlock()
+	select {
+	case <-batch:
+		return true
+	case <-time.After(gateWait):
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.gaveUp = true
+		close(g.batch)
+		g.batch = make(chan struct{})
+		return false
+	}
+}
+
+func (g *overlapGate) exit() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+}
+
+func (g *overlapGate) maxInFlight() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.peak
+}
+
+// pollScheduleCounter tells gate of every PollMonitor activity a workflow starts, as it starts it.
+type pollScheduleCounter struct {
+	interceptor.WorkerInterceptorBase
+	gate *overlapGate
+}
+
+func (c *pollScheduleCounter) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &pollScheduleInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, gate: c.gate}
+}
+
+type pollScheduleInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	gate *overlapGate
+}
+
+func (i *pollScheduleInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	return i.Next.Init(&pollScheduleOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, gate: i.gate})
+}
+
+type pollScheduleOutbound struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	gate *overlapGate
+}
+
+func (o *pollScheduleOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	if activityType == workflows.PollMonitorActivityName {
+		o.gate.scheduled()
+	}
+	return o.Next.ExecuteActivity(ctx, activityType, args...)
+}
+
+// A scheduled run takes its window from TemporalScheduledStartTime, polls every monitor (Concurrency at once
+// while enough are left, never more), and sums the outcomes.
 func TestPollerWorkflowWindowAndConcurrency(t *testing.T) {
 	env := newEnv(t)
 	registerPollerActivities(env)
@@ -43,17 +154,26 @@ func TestPollerWorkflowWindowAndConcurrency(t *testing.T) {
 	require.NoError(t, env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 		temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime").ValueSet(nominal))))
 	env.OnActivity(workflows.ListMonitorsActivityName, mock.Anything, 1).Return(workflows.MonitorList{Monitors: monitors(7), LastPage: 1}, nil).Once()
+	gate := newOverlapGate(3, 7)
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&pollScheduleCounter{gate: gate}}})
+	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, _ error) {
+		if info.ActivityType.Name == workflows.PollMonitorActivityName {
+			gate.completed()
+		}
+	})
 	var mu sync.Mutex
-	inFlight, peak := 0, 0
 	var windows []workflows.PollMonitorInput
 	env.OnActivity(workflows.PollMonitorActivityName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in workflows.PollMonitorInput) (workflows.PollMonitorResult, error) {
+			defer gate.exit()
 			mu.Lock()
-			inFlight++
-			peak = max(peak, inFlight)
 			windows = append(windows, in)
 			mu.Unlock()
-			defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+			if !gate.enter() {
+				// This runs on the activity's goroutine: report and fail the poll, never t.FailNow here.
+				t.Errorf("poll of monitor %s waited %s for 3 polls running", in.Monitor.ID, gateWait)
+				return workflows.PollMonitorResult{}, temporal.NewNonRetryableApplicationError("overlap gate timed out", "GateTimeout", nil)
+			}
 			return workflows.PollMonitorResult{Started: 2, Duplicates: 1}, nil
 		}).Times(7)
 	env.ExecuteWorkflow(workflows.PollerWorkflowName, workflows.PollerInput{Interval: time.Hour, Overlap: time.Minute, Concurrency: 3})
@@ -62,7 +182,7 @@ func TestPollerWorkflowWindowAndConcurrency(t *testing.T) {
 	var stats workflows.PollStats
 	require.NoError(t, env.GetWorkflowResult(&stats))
 	require.Equal(t, workflows.PollStats{From: nominal.Add(-61 * time.Minute), To: nominal, Monitors: 7, Started: 14, Duplicates: 7}, stats)
-	require.LessOrEqual(t, peak, 3)
+	require.Equal(t, 3, gate.maxInFlight(), "most polls in flight at once")
 	for _, w := range windows {
 		require.Equal(t, nominal, w.To)
 		require.Equal(t, nominal.Add(-61*time.Minute), w.From)

@@ -1,7 +1,9 @@
 // Command devstack runs the whole pipeline on one machine without Docker (`make run`): the Temporal dev server
 // with its Web UI (state in a SQLite file), MinIO with the bucket created, the worker and the ingress. It waits
 // until each part is ready, prints where to look, and on SIGINT/SIGTERM stops the ingress, then the worker,
-// then MinIO and Temporal. Data under DATA_DIR survives restarts.
+// then MinIO and Temporal. Data under DATA_DIR survives restarts. It refuses to start, before touching DATA_DIR,
+// when a port it needs is taken (another devstack still running, say), and on Linux its Temporal and MinIO die
+// with it even when it is killed outright.
 //
 // Configuration is the pipeline's (README.md) plus DATA_DIR (default .data), TEMPORAL_UI_PORT (default 8233),
 // MINIO_CONSOLE_ADDR (default 127.0.0.1:9001) and NAMESPACE_RETENTION (default 168h: the dedupe window, applied
@@ -75,6 +77,12 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 		}
 		retention = d
 	}
+	uiPort := envOr("TEMPORAL_UI_PORT", "8233")
+	consoleAddr := envOr("MINIO_CONSOLE_ADDR", "127.0.0.1:9001")
+	// Before the data directory is touched: a second launcher must not share it with servers still running.
+	if err := devstack.CheckPorts(ports(cfg, uiPort, consoleAddr, fakeAddr)); err != nil {
+		return err
+	}
 	logDir := filepath.Join(dataDir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", logDir, err)
@@ -93,7 +101,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 	logger.Info("starting temporal dev server", zap.String("address", cfg.TemporalAddress))
 	temporal, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
 		HostPort:  cfg.TemporalAddress,
-		UIPort:    envOr("TEMPORAL_UI_PORT", "8233"),
+		UIPort:    uiPort,
 		DBFile:    filepath.Join(dataDir, "temporal.db"),
 		Namespace: cfg.TemporalNamespace,
 		Retention: retention,
@@ -108,7 +116,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 	logger.Info("starting minio", zap.String("address", cfg.S3Endpoint))
 	minio, err := devstack.StartMinIO(ctx, devstack.MinIOOptions{
 		Addr:        cfg.S3Endpoint,
-		ConsoleAddr: envOr("MINIO_CONSOLE_ADDR", "127.0.0.1:9001"),
+		ConsoleAddr: consoleAddr,
 		DataDir:     filepath.Join(dataDir, "minio"),
 		User:        cfg.S3AccessKey,
 		Password:    cfg.S3SecretKey,
@@ -202,6 +210,25 @@ Pipeline is up. Ctrl-C stops everything; data stays in %s.
 	stopWorker()
 	stopFake()
 	return g.Wait()
+}
+
+// ports lists every address the stack listens on; fakeAddr is the demo's fake SocialData API, if any.
+func ports(cfg config.Config, uiPort, consoleAddr, fakeAddr string) []devstack.Port {
+	temporalHost, _, _ := net.SplitHostPort(cfg.TemporalAddress) // validated by config
+	ps := []devstack.Port{
+		{Addr: cfg.TemporalAddress, Owner: "Temporal frontend", Setting: "TEMPORAL_ADDRESS"},
+		{Addr: net.JoinHostPort(temporalHost, uiPort), Owner: "Temporal Web UI", Setting: "TEMPORAL_UI_PORT"},
+		{Addr: cfg.S3Endpoint, Owner: "MinIO S3 API", Setting: "S3_ENDPOINT"},
+		{Addr: consoleAddr, Owner: "MinIO console", Setting: "MINIO_CONSOLE_ADDR"},
+		{Addr: cfg.IngressAddr, Owner: "ingress", Setting: "INGRESS_ADDR"},
+	}
+	if cfg.WorkerHealthAddr != "" {
+		ps = append(ps, devstack.Port{Addr: cfg.WorkerHealthAddr, Owner: "worker health", Setting: "WORKER_HEALTH_ADDR"})
+	}
+	if fakeAddr != "" {
+		ps = append(ps, devstack.Port{Addr: fakeAddr, Owner: "fake SocialData API", Setting: "SOCIALDATA_API_URL"})
+	}
+	return ps
 }
 
 // runDemo sends the demo traffic, then reports the lost webhooks the poller recovers, until ctx ends. Its

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -46,6 +47,13 @@ func TestDemoOnThePipeline(t *testing.T) {
 		require.NoError(t, err)
 		return n
 	}
+	// assertCount is count for one try of a require.EventuallyWithT poll: an error fails the try, not the test.
+	assertCount := func(c *assert.CollectT, query string, want int64) {
+		n, err := stack.Count(ctx, query)
+		if assert.NoError(c, err, "count %s", query) {
+			assert.Equal(c, want, n, "executions matching %s", query)
+		}
+	}
 	for _, d := range sum.Dropped {
 		require.Zero(t, count(testenv.RunsQuery(d.WorkflowID)), "the ingress never saw %s", d.WorkflowID)
 	}
@@ -66,7 +74,7 @@ func TestDemoOnThePipeline(t *testing.T) {
 	for _, d := range sum.Dropped {
 		q := fmt.Sprintf(`%s AND Source = "%s"`, testenv.RunsQuery(d.WorkflowID), workflows.SourceSocialDataPoll)
 		// Visibility is eventually consistent: the run exists (AwaitRecovery saw it) but may not be indexed yet.
-		require.Eventually(t, func() bool { return count(q) == 1 }, 20*time.Second, 200*time.Millisecond, q)
+		require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, 1) }, 20*time.Second, 200*time.Millisecond, q)
 	}
 
 	// One run per event: the deliveries that reached the ingress, less the duplicates, plus the recovered ones.
@@ -96,7 +104,7 @@ func TestDemoOnThePipeline(t *testing.T) {
 			require.Positive(t, want[tc.eventType], "the stream sent %s", tc.eventType)
 			q := fmt.Sprintf(`EventType = "%s"`, tc.eventType)
 			// Visibility is eventually consistent: wait for the runs to be indexed.
-			require.Eventually(t, func() bool { return count(q) == want[tc.eventType] }, 30*time.Second, 200*time.Millisecond,
+			require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, want[tc.eventType]) }, 30*time.Second, 200*time.Millisecond,
 				"%s: want %d runs", q, want[tc.eventType])
 			if tc.source == workflows.SourceX {
 				require.Equal(t, want[tc.eventType], count(q+` AND Source = "x"`))
@@ -110,7 +118,7 @@ func TestDemoOnThePipeline(t *testing.T) {
 	for _, id := range []int64{sum.FlakyJob, sum.ErrorJob} {
 		q := fmt.Sprintf(`JobId = "%d" AND ExecutionStatus = "Completed"`, id)
 		// Visibility is eventually consistent, and the retries take about 15 s (1, 2, 4, 8 s backoff).
-		require.Eventually(t, func() bool { return count(q) == 1 }, 90*time.Second, 500*time.Millisecond, q)
+		require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, 1) }, 90*time.Second, 500*time.Millisecond, q)
 	}
 	require.Greater(t, stack.Fake.Requests(fmt.Sprintf("/datafiles/%d.json", sum.FlakyJob)), 1, "the datafile was fetched again after failing")
 }

@@ -28,8 +28,7 @@ type MinIOOptions struct {
 
 // MinIO is a running MinIO server.
 type MinIO struct {
-	cmd        *exec.Cmd
-	exited     chan struct{}
+	proc       *child
 	Endpoint   string
 	ConsoleURL string
 }
@@ -60,25 +59,18 @@ func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
 	// Own process group: a terminal's Ctrl-C reaches the launcher, which stops MinIO after the worker.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, err := startChild(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start minio: %w", err)
 	}
-	m := &MinIO{cmd: cmd, exited: make(chan struct{}), Endpoint: opts.Addr, ConsoleURL: "http://" + opts.ConsoleAddr}
-	go func() {
-		_ = cmd.Wait()
-		close(m.exited)
-	}()
-	readyCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-m.exited:
-			cancel()
-		case <-readyCtx.Done():
-		}
-	}()
+	m := &MinIO{proc: proc, Endpoint: opts.Addr, ConsoleURL: "http://" + opts.ConsoleAddr}
+	readyCtx, release := proc.whileRunning(ctx)
+	defer release()
 	if err := WaitHTTP(readyCtx, "http://"+opts.Addr+"/minio/health/ready", 60*time.Second); err != nil {
 		_ = m.Stop()
+		if cause := context.Cause(readyCtx); errors.Is(cause, errExited) {
+			err = cause
+		}
 		return nil, fmt.Errorf("minio at %s: %w", opts.Addr, err)
 	}
 	return m, nil
@@ -86,22 +78,10 @@ func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 
 // Stop sends SIGTERM, waits up to 10 s, then kills.
 func (m *MinIO) Stop() error {
-	select {
-	case <-m.exited:
-		return nil
-	default:
-	}
-	if err := m.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := m.proc.stop(syscall.SIGTERM, stopGrace); err != nil {
 		return fmt.Errorf("stop minio: %w", err)
 	}
-	select {
-	case <-m.exited:
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.exited
-		return errors.New("stop minio: killed after 10s")
-	}
+	return nil
 }
 
 // WaitHTTP polls url until it answers 200, ctx ends, or timeout passes.

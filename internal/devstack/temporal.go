@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os/exec"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
 )
 
 // TemporalOptions configures the Temporal dev server.
@@ -32,7 +33,8 @@ type TemporalOptions struct {
 
 // Temporal is a running dev server.
 type Temporal struct {
-	server   *testsuite.DevServer
+	proc     *child
+	client   client.Client
 	HostPort string
 	UIURL    string
 }
@@ -52,21 +54,26 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
 	}
-	server, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  bin,
-		ClientOptions: &client.Options{HostPort: opts.HostPort, Namespace: opts.Namespace, Logger: opts.Logger},
-		DBFilename:    opts.DBFile,
-		EnableUI:      opts.UIPort != "",
-		UIPort:        opts.UIPort,
-		LogLevel:      "warn",
-		LogFormat:     "json",
-		Stdout:        opts.Output,
-		Stderr:        opts.Output,
-	})
+	args, err := devServerArgs(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Started here rather than by the SDK's testsuite.StartDevServer, which gives no hold on the process: it
+	// must die with the launcher (startChild). It stays in the launcher's process group, as it was.
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
+	proc, err := startChild(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("start temporal dev server: %w", err)
 	}
-	t := &Temporal{server: server, HostPort: opts.HostPort}
+	t := &Temporal{proc: proc, HostPort: opts.HostPort}
+	readyCtx, release := proc.whileRunning(ctx)
+	defer release()
+	t.client, err = dialTemporal(readyCtx, client.Options{HostPort: opts.HostPort, Namespace: opts.Namespace, Logger: opts.Logger})
+	if err != nil {
+		_ = proc.stop(syscall.SIGINT, stopGrace)
+		return nil, fmt.Errorf("start temporal dev server: %w", err)
+	}
 	if opts.Retention > 0 {
 		if err := setRetention(ctx, opts.HostPort, opts.Namespace, opts.Retention, opts.Logger); err != nil {
 			_ = t.Stop()
@@ -76,7 +83,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	if opts.UIPort != "" {
 		host, _, _ := net.SplitHostPort(opts.HostPort)
 		t.UIURL = "http://" + net.JoinHostPort(host, opts.UIPort)
-		if err := WaitHTTP(ctx, t.UIURL+"/", 60*time.Second); err != nil {
+		if err := WaitHTTP(readyCtx, t.UIURL+"/", 60*time.Second); err != nil {
 			_ = t.Stop()
 			return nil, fmt.Errorf("temporal web ui: %w", err)
 		}
@@ -84,13 +91,60 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	return t, nil
 }
 
-// Client returns a client connected to the server's namespace.
-func (t *Temporal) Client() client.Client { return t.server.Client() }
+// stopGrace is how long Stop waits for a server to exit after asking it to, before killing it.
+const stopGrace = 10 * time.Second
 
-// Stop interrupts the server and waits for it to exit.
+// devServerArgs are the CLI's arguments for opts (those testsuite.StartDevServer passed).
+func devServerArgs(opts TemporalOptions) ([]string, error) {
+	host, port, err := net.SplitHostPort(opts.HostPort)
+	if err != nil {
+		return nil, fmt.Errorf("temporal address %q: %w", opts.HostPort, err)
+	}
+	args := []string{
+		"server", "start-dev",
+		"--ip", host, "--port", port,
+		"--namespace", opts.Namespace,
+		"--dynamic-config-value", "frontend.enableServerVersionCheck=false",
+		"--log-level", "warn",
+		"--log-format", "json",
+	}
+	if opts.UIPort == "" {
+		args = append(args, "--headless")
+	} else {
+		args = append(args, "--ui-port", opts.UIPort)
+	}
+	if opts.DBFile != "" {
+		args = append(args, "--db-filename", opts.DBFile)
+	}
+	return args, nil
+}
+
+// dialTemporal connects a client, retrying every 100 ms for up to 60 s while the server starts.
+func dialTemporal(ctx context.Context, opts client.Options) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	ticker := time.NewTicker(100 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("frontend at %s not ready: %w (last: %w)", opts.HostPort, context.Cause(ctx), err)
+		case <-ticker.C:
+		}
+	}
+}
+
+// Client returns a client connected to the server's namespace.
+func (t *Temporal) Client() client.Client { return t.client }
+
+// Stop interrupts the server and waits for it to exit, up to 10 s, then kills it.
 func (t *Temporal) Stop() error {
-	t.server.Client().Close()
-	if err := t.server.Stop(); err != nil {
+	t.client.Close()
+	if err := t.proc.stop(syscall.SIGINT, stopGrace); err != nil {
 		return fmt.Errorf("stop temporal dev server: %w", err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 // Package devstack owns the no-Docker stack used by `make run` and by the integration-test harness: it starts
 // the pinned Temporal dev server (with its Web UI) and a MinIO server as child processes, waits until each is
-// ready, and stops them cleanly. The binaries come from scripts/install-tools.sh.
+// ready, and stops them cleanly; on Linux they die with the process that started them, however it ends. The
+// binaries come from scripts/install-tools.sh.
 package devstack
 
 import (

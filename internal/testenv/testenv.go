@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -358,3 +359,23 @@ func (s *Stack) Count(ctx context.Context, query string) (int64, error) {
 
 // RunsQuery is the visibility query for every run of workflowID.
 func RunsQuery(workflowID string) string { return "WorkflowId = '" + workflowID + "'" }
+
+// Runs returns the runs, open or closed, that match a visibility query (every run when query is empty), by
+// workflow ID. Visibility is eventually consistent: a run started a moment ago may be missing yet.
+func (s *Stack) Runs(ctx context.Context, query string) (map[string][]*workflowpb.WorkflowExecutionInfo, error) {
+	runs := map[string][]*workflowpb.WorkflowExecutionInfo{}
+	req := &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1000}
+	for {
+		resp, err := s.Client.ListWorkflow(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("list %q: %w", query, err)
+		}
+		for _, info := range resp.GetExecutions() {
+			id := info.GetExecution().GetWorkflowId()
+			runs[id] = append(runs[id], info)
+		}
+		if req.NextPageToken = resp.GetNextPageToken(); len(req.NextPageToken) == 0 {
+			return runs, nil
+		}
+	}
+}
