@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -39,13 +40,24 @@ type webhookReply struct {
 // post sends body to url and decodes the JSON reply.
 func post(t *testing.T, url string, body []byte) (int, webhookReply) {
 	t.Helper()
+	status, reply, err := tryPost(url, body)
+	require.NoError(t, err)
+	return status, reply
+}
+
+// tryPost is post for other goroutines than the test's: it returns what went wrong instead of failing.
+func tryPost(url string, body []byte) (int, webhookReply, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	status, respBody, err := fakesocialdata.PostWebhook(ctx, testenv.HTTPClient, url, body)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, webhookReply{}, err
+	}
 	var reply webhookReply
-	require.NoError(t, json.Unmarshal(respBody, &reply), "reply %q", respBody)
-	return status, reply
+	if err := json.Unmarshal(respBody, &reply); err != nil {
+		return status, reply, fmt.Errorf("reply %q: %w", respBody, err)
+	}
+	return status, reply, nil
 }
 
 // result waits for workflowID's run and decodes its result into v; it returns the run's error.

@@ -147,13 +147,26 @@ func TestWebhookAfterRegisteredRunClosed(t *testing.T) {
 // registerJobAt calls POST /v1/jobs on the ingress at baseURL.
 func registerJobAt(t *testing.T, baseURL string, jobID int64) (int, webhookReply) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, baseURL+"/v1/jobs", strings.NewReader(fmt.Sprintf(`{"job_id": %d}`, jobID)))
+	code, reply, err := tryRegisterJob(baseURL, jobID)
 	require.NoError(t, err)
+	return code, reply
+}
+
+// tryRegisterJob is registerJobAt for other goroutines than the test's: it returns what went wrong.
+func tryRegisterJob(baseURL string, jobID int64) (int, webhookReply, error) {
+	req, err := http.NewRequest(http.MethodPost, baseURL+"/v1/jobs", strings.NewReader(fmt.Sprintf(`{"job_id": %d}`, jobID)))
+	if err != nil {
+		return 0, webhookReply{}, err
+	}
 	req.Header.Set("Authorization", "Bearer "+testenv.APIToken)
 	resp, err := testenv.HTTPClient.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, webhookReply{}, err
+	}
 	defer resp.Body.Close()
 	var r webhookReply
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
-	return resp.StatusCode, r
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return resp.StatusCode, r, fmt.Errorf("decode reply: %w", err)
+	}
+	return resp.StatusCode, r, nil
 }

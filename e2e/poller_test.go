@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +22,6 @@ import (
 	"github.com/socialhook/pipeline/internal/devstack"
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
 
@@ -207,18 +205,10 @@ func TestPollerBacksOffOnRateLimit(t *testing.T) {
 	require.Zero(t, stats.Failed)
 }
 
-// registerJob calls POST /v1/jobs.
+// registerJob calls POST /v1/jobs on the stack's ingress.
 func registerJob(t *testing.T, jobID int64) (int, webhookReply) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, stack.Ingress.URL+"/v1/jobs", bytes.NewReader([]byte(fmt.Sprintf(`{"job_id": %d}`, jobID))))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testenv.APIToken)
-	resp, err := testenv.HTTPClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var r webhookReply
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
-	return resp.StatusCode, r
+	return registerJobAt(t, stack.Ingress.URL, jobID)
 }
 
 // A job registered before its webhook, whose webhook never comes, is fetched by polling GET /jobs/{id}.
@@ -252,9 +242,12 @@ func TestWebhookRacingRegistrationIsOneWorkflow(t *testing.T) {
 		var wg sync.WaitGroup
 		var hookReply webhookReply
 		var regCode, hookCode int
-		wg.Go(func() { regCode, _ = registerJob(t, jobID) })
-		wg.Go(func() { hookCode, hookReply = post(t, stack.WebhookURL, stack.Fake.JobFinishedWebhook(job)) })
+		var regErr, hookErr error
+		wg.Go(func() { regCode, _, regErr = tryRegisterJob(stack.Ingress.URL, jobID) })
+		wg.Go(func() { hookCode, hookReply, hookErr = tryPost(stack.WebhookURL, stack.Fake.JobFinishedWebhook(job)) })
 		wg.Wait()
+		require.NoError(t, regErr)
+		require.NoError(t, hookErr)
 		require.Equal(t, http.StatusOK, regCode, "round %d", round)
 		require.Equal(t, http.StatusOK, hookCode, "round %d", round)
 		require.Equal(t, "accepted", hookReply.Status, "the webhook reached the run either way (round %d)", round)
