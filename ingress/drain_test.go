@@ -85,11 +85,25 @@ func TestDrainLeavesLiveWebhooksTheirStarts(t *testing.T) {
 		inflight.Add(-1)
 	}).Return(&mocks.WorkflowRun{}, nil).Times(backlog)
 	tc.On("ExecuteWorkflow", mock.Anything, isJob(100), mock.Anything, mock.Anything).Return(&mocks.WorkflowRun{}, nil).Once()
+	// Live webhook 101 fails once during the drain (a blip) and is spooled; its replay blocks until released,
+	// so the drain is still busy when live webhook 102 arrives.
+	tc.On("ExecuteWorkflow", mock.Anything, isJob(101), mock.Anything, mock.Anything).Return(nil, errUnavailable).Once()
+	release101 := make(chan struct{})
+	var release101Once sync.Once
+	tc.On("ExecuteWorkflow", mock.Anything, isJob(101), mock.Anything, mock.Anything).Run(func(mock.Arguments) {
+		<-release101
+	}).Return(&mocks.WorkflowRun{}, nil).Once()
+	tc.On("ExecuteWorkflow", mock.Anything, isJob(102), mock.Anything, mock.Anything).Return(&mocks.WorkflowRun{}, nil).Once()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	drained := make(chan struct{})
 	go func() { defer close(drained); srv.Drain(ctx, 10*time.Millisecond) }()
-	t.Cleanup(func() { releaseAll(); cancel(); <-drained }) // a failed test must not leave starts blocked
+	t.Cleanup(func() { // a failed test must not leave starts blocked
+		releaseAll()
+		release101Once.Do(func() { close(release101) })
+		cancel()
+		<-drained
+	})
 
 	// The drainer runs on its own goroutine: poll until its first starts are in flight (and blocked).
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -99,7 +113,17 @@ func TestDrainLeavesLiveWebhooksTheirStarts(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, out, `"accepted"`, "a live webhook during the drain starts directly")
 
+	code, out = post(jobBody(101))
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, out, `"spooled"`, "Temporal failed this one: spooled")
+
 	releaseAll()
+	// The drainer runs on its own goroutine: poll until it has reached 101's replay (the backlog is started).
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Equal(c, 1, sp.Len()) }, 10*time.Second, 10*time.Millisecond)
+	code, out = post(jobBody(102))
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, out, `"accepted"`, "once the drain's starts succeed again, live webhooks start directly")
+	release101Once.Do(func() { close(release101) })
 	// Poll until the drainer has emptied the spool.
 	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Zero(c, sp.Len()) }, 10*time.Second, 10*time.Millisecond)
 	require.EqualValues(t, workers, peak.Load(), "never more than DrainConcurrency replayed starts at once")

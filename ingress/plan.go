@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/spool"
@@ -209,7 +208,11 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 	c.Set(ctxWorkflowID, p.reqs[0].ID)
 	var outcomes []startOutcome
 	if !s.degraded.Load() {
+		began := time.Now()
 		outcomes, err = s.execute(c.Request.Context(), p)
+		if time.Since(began) > drainSlowStart {
+			s.slowLiveAt.Store(time.Now().UnixNano()) // the drainer slows down for live webhooks
+		}
 	}
 	if s.degraded.Load() || err != nil {
 		// A run refusing the delivery is not Temporal being unavailable: spool the body (the drainer sets it
@@ -262,19 +265,23 @@ func (s *Server) spoolBody(route string, body []byte, receivedAt time.Time, degr
 	return true
 }
 
+// lastSlowLiveStart returns when a live webhook's starts last took longer than drainSlowStart.
+func (s *Server) lastSlowLiveStart() time.Time { return time.Unix(0, s.slowLiveAt.Load()) }
+
 // Drain starts the spooled events' workflows while Temporal answers, every interval until ctx is done. It
 // clears the degraded mark as soon as Temporal is healthy again, before the backlog drains: live webhooks go
 // to Temporal directly from then on instead of queueing behind the backlog in the spool.
 //
-// The backlog of an outage is replayed at a bounded pace (Options.DrainRate starts per second,
-// Options.DrainConcurrency at once), never as fast as Temporal takes it: live webhooks that arrive meanwhile
-// share the same Temporal and the same eager worker, and must keep being answered within StartTimeout
-// instead of being spooled behind the backlog.
+// The backlog of an outage is replayed at a bounded, adaptive pace (drainPace: at most Options.DrainRate
+// starts per second, halved whenever a replayed or a live start is slow; Options.DrainConcurrency at once),
+// never as fast as Temporal takes it: live webhooks that arrive meanwhile share the same Temporal and the
+// same eager worker, and must keep being answered within StartTimeout instead of being spooled behind the
+// backlog.
 func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 	if s.opts.Spool == nil {
 		return
 	}
-	lim := drainLimiter(s.opts.DrainRate)
+	pace := newDrainPace(s.opts.DrainRate, s.lastSlowLiveStart)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -292,7 +299,7 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 		}
 		batch := max(64, 4*s.opts.DrainConcurrency)
 		for s.opts.Spool.Len() > 0 && ctx.Err() == nil {
-			n, err := s.opts.Spool.Drain(batch, s.opts.DrainConcurrency, func(r spool.Record) error { return s.replay(ctx, lim, r) })
+			n, err := s.opts.Spool.Drain(batch, s.opts.DrainConcurrency, func(r spool.Record) error { return s.replay(ctx, pace, r) })
 			if err != nil {
 				s.logger.Error("spool drain failed", zap.Error(err))
 				break
@@ -300,31 +307,26 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 			if n == 0 {
 				break
 			}
-			s.logger.Info("spooled webhooks started", zap.Int("count", n), zap.Int("left", s.opts.Spool.Len()))
+			s.logger.Info("spooled webhooks started", zap.Int("count", n), zap.Int("left", s.opts.Spool.Len()),
+				zap.Float64("pace_per_second", pace.rate()))
 		}
 	}
 }
 
-// drainLimiter paces the drain at perSecond starts per second (a burst of one second's worth); 0 means no cap.
-func drainLimiter(perSecond float64) *rate.Limiter {
-	if perSecond <= 0 {
-		return rate.NewLimiter(rate.Inf, 0)
-	}
-	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
-}
-
 // replay starts a spooled record's workflows; spool.ErrStop keeps it for the next round, a record whose run
 // refuses it is set aside.
-func (s *Server) replay(ctx context.Context, lim *rate.Limiter, r spool.Record) error {
+func (s *Server) replay(ctx context.Context, pace *drainPace, r spool.Record) error {
 	p, err := s.plan(r.Source, r.Body, r.ReceivedAt)
 	if err != nil {
 		s.logger.Error("spooled webhook no longer plannable: set aside", zap.Uint64("seq", r.Seq), zap.Error(err))
 		return err
 	}
-	if err := lim.WaitN(ctx, min(len(p.reqs), max(1, lim.Burst()))); err != nil {
+	if err := pace.wait(ctx, len(p.reqs)); err != nil {
 		return spool.ErrStop // ctx done: the record stays for the next drain
 	}
+	began := time.Now()
 	_, err = s.execute(ctx, p)
+	pace.observe(time.Since(began))
 	var rejected *errRejected
 	switch {
 	case errors.As(err, &rejected):
@@ -332,6 +334,11 @@ func (s *Server) replay(ctx context.Context, lim *rate.Limiter, r spool.Record) 
 		return err
 	case err != nil:
 		return spool.ErrStop
+	}
+	// Temporal took this start: a live webhook that failed meanwhile (a blip, a reconnect) must not send the
+	// ones after it into the spool for the rest of the drain.
+	if s.degraded.Swap(false) {
+		s.logger.Info("temporal takes starts again: live webhooks start directly", zap.Int("spooled", s.opts.Spool.Len()))
 	}
 	return nil
 }

@@ -37,8 +37,8 @@ type Options struct {
 	JobWaitTimeout  time.Duration
 	// Spool stores accepted webhooks while Temporal is unavailable; nil answers 503 then.
 	Spool *spool.Spool
-	// DrainRate caps the spooled webhooks started per second once Temporal is back (0: no cap), and
-	// DrainConcurrency how many are started at once (at least 1).
+	// DrainRate is the most spooled webhooks started per second once Temporal is back (0: no pacing at all;
+	// below it the pace adapts, see drainPace), and DrainConcurrency how many are started at once (at least 1).
 	DrainRate        float64
 	DrainConcurrency int
 	// Metrics is the process's registry (with the SDK metrics of the ingress's client) that GET /metrics
@@ -68,7 +68,9 @@ type Server struct {
 	now      func() time.Time
 	// degraded is set while Temporal is unavailable and webhooks go to the spool.
 	degraded atomic.Bool
-	metrics  *metrics
+	// slowLiveAt is when (unix ns) a live webhook's starts last took longer than drainSlowStart.
+	slowLiveAt atomic.Int64
+	metrics    *metrics
 }
 
 // New returns the ingress over a Temporal client and the object store.

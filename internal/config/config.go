@@ -50,9 +50,10 @@ type Config struct {
 	SpoolPath string `env:"SPOOL_PATH" envDefault:".data/spool/ingress.db"`
 	// SpoolDrainInterval is how often the ingress checks Temporal and drains the spool.
 	SpoolDrainInterval time.Duration `env:"SPOOL_DRAIN_INTERVAL" envDefault:"1s"`
-	// SpoolDrainRate caps how many spooled webhooks per second the drainer starts once Temporal is back, so
-	// live webhooks keep most of Temporal's capacity while a backlog drains; 0 removes the cap.
-	SpoolDrainRate float64 `env:"SPOOL_DRAIN_RATE" envDefault:"20"`
+	// SpoolDrainRate is the most spooled webhooks per second the drainer starts once Temporal is back. Below
+	// it the pace adapts: it rises while starts are fast and halves whenever a replayed or a live start is
+	// slow, so live webhooks keep their latency while a backlog drains. 0 removes all pacing.
+	SpoolDrainRate float64 `env:"SPOOL_DRAIN_RATE" envDefault:"50"`
 	// SpoolDrainConcurrency bounds the spooled webhooks being started at once.
 	SpoolDrainConcurrency int `env:"SPOOL_DRAIN_CONCURRENCY" envDefault:"2"`
 

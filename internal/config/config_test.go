@@ -49,7 +49,7 @@ func TestParseDefaults(t *testing.T) {
 		{"LOG_LEVEL", cfg.LogLevel, "info"},
 		{"LOG_FORMAT", cfg.LogFormat, "json"},
 		{"JOB_WAIT_TIMEOUT", cfg.JobWaitTimeout, 7 * 24 * time.Hour},
-		{"SPOOL_DRAIN_RATE", cfg.SpoolDrainRate, 20.0},
+		{"SPOOL_DRAIN_RATE", cfg.SpoolDrainRate, 50.0},
 		{"SPOOL_DRAIN_CONCURRENCY", cfg.SpoolDrainConcurrency, 2},
 	}
 	for _, tc := range tests {
