@@ -7,7 +7,9 @@
 //     monitor events;
 //   - datafile streaming: a raw MinIO PUT of the same bytes vs FetchDatafile through the worker binary, and the
 //     worker process's peak RSS;
-//   - the spool path: accepts/s and p99 with Temporal down.
+//   - the spool path: accepts/s and p99 with Temporal down;
+//   - the spool drain (only with -phases drain): live webhooks' accept latency while a backlog of spooled
+//     webhooks drains, with the old uncapped drainer vs the default SPOOL_DRAIN_RATE/SPOOL_DRAIN_CONCURRENCY.
 //
 // Load goes to loopback only and every phase is bounded in count. Flags set the sizes.
 package main
@@ -29,18 +31,26 @@ type config struct {
 	rounds       int
 	spool        int
 	datafileSize int64
+	drainBacklog int
+	drainLive    float64
+	drainRounds  int
+	drainLiveMax time.Duration
 	phases       map[string]bool
 }
 
 func main() {
 	var c config
-	phases := flag.String("phases", "start,e2e,datafile,spool", "phases to run")
+	phases := flag.String("phases", "start,e2e,datafile,spool", "phases to run: start, e2e, datafile, spool, drain (drain takes ≈ 10 min, so it is not in the default set)")
 	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent starters / HTTP clients")
 	flag.IntVar(&c.starts, "starts", 2000, "starts (bare) and webhooks (ingress) in the accept phase")
 	flag.IntVar(&c.e2e, "events", 600, "events of each kind (baseline, job, monitor) in the end-to-end phase")
 	flag.IntVar(&c.rounds, "rounds", 4, "rounds of the accept and end-to-end phases: each runs a share of every series, interleaved (ABBA)")
 	flag.IntVar(&c.spool, "spool", 5000, "webhooks in the spool phase")
 	flag.Int64Var(&c.datafileSize, "datafile-bytes", 1<<30, "datafile size")
+	flag.IntVar(&c.drainBacklog, "drain-backlog", 5000, "spooled webhooks each drain of the drain phase starts from")
+	flag.Float64Var(&c.drainLive, "drain-live", 10, "live webhooks per second sent while the backlog drains (the dev server here takes ≈ 30 job events/s in all)")
+	flag.IntVar(&c.drainRounds, "drain-rounds", 2, "drains in the drain phase, alternating the settings (2: each once, 4: ABBA)")
+	flag.DurationVar(&c.drainLiveMax, "drain-live-max", 6*time.Minute, "longest live webhooks are sent during one drain (the spool may not empty while they are)")
 	cpuProfile := flag.String("cpuprofile", "", "write the bench process's CPU profile (ingress, workers, load) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {

@@ -142,6 +142,11 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 	}
+	if c.phases["drain"] {
+		if err := drainPhase(ctx, stack, c, report); err != nil {
+			return err
+		}
+	}
 	if c.phases["spool"] {
 		r, err := spoolPhase(ctx, stack, c)
 		if err != nil {
@@ -215,24 +220,11 @@ func e2ePhase(ctx context.Context, stack *testenv.Stack, c config, report func(s
 		return err
 	}
 	defer bw.Stop()
-	wc, err := connect.Temporal(ctx, stack.Config, stack.Logger)
+	stop, err := startPipeline(ctx, stack)
 	if err != nil {
 		return err
 	}
-	defer wc.Close()
-	w, err := worker.New(stack.Config, wc, stack.Store)
-	if err != nil {
-		return err
-	}
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-	eager, err := worker.StartEager(stack.Config, stack.Client, stack.Store)
-	if err != nil {
-		return err
-	}
-	defer eager.Stop()
+	defer stop()
 
 	base := time.Now().UnixNano() % 1_000_000_000 * 100
 	noop := func(i int) error {
@@ -273,6 +265,32 @@ func e2ePhase(ctx context.Context, stack *testenv.Stack, c config, report func(s
 	report(fmt.Sprintf("RATIO pipeline job events/s / bare start+no-op = %.2f (target >= 1.50)", rs[1].rate()/rs[0].rate()))
 	report(fmt.Sprintf("RATIO pipeline monitor events/s / bare start+no-op = %.2f (target >= 1.50)", rs[2].rate()/rs[0].rate()))
 	return nil
+}
+
+// startPipeline starts the pipeline's workers as deployed: the worker process's worker on a client of its own,
+// and the ingress's eager worker (INGRESS_WORKER) on the stack's client, which the ingresses the bench builds
+// start workflows with. stop stops both and closes the worker's client.
+func startPipeline(ctx context.Context, stack *testenv.Stack) (stop func(), err error) {
+	wc, err := connect.Temporal(ctx, stack.Config, stack.Logger)
+	if err != nil {
+		return nil, err
+	}
+	w, err := worker.New(stack.Config, wc, stack.Store)
+	if err != nil {
+		wc.Close()
+		return nil, err
+	}
+	if err := w.Start(); err != nil {
+		wc.Close()
+		return nil, err
+	}
+	eager, err := worker.StartEager(stack.Config, stack.Client, stack.Store)
+	if err != nil {
+		w.Stop()
+		wc.Close()
+		return nil, err
+	}
+	return func() { eager.Stop(); w.Stop(); wc.Close() }, nil
 }
 
 // spoolPhase kills Temporal and measures the ingress accepting webhooks into the spool, then restarts Temporal

@@ -53,9 +53,9 @@ type Config struct {
 	// SpoolDrainRate is the most spooled webhooks per second the drainer starts once Temporal is back. Below
 	// it the pace adapts: it rises while starts are fast and halves whenever a replayed or a live start is
 	// slow, so live webhooks keep their latency while a backlog drains. 0 removes all pacing.
-	SpoolDrainRate float64 `env:"SPOOL_DRAIN_RATE" envDefault:"50"`
+	SpoolDrainRate float64 `env:"SPOOL_DRAIN_RATE" envDefault:"20"`
 	// SpoolDrainConcurrency bounds the spooled webhooks being started at once.
-	SpoolDrainConcurrency int `env:"SPOOL_DRAIN_CONCURRENCY" envDefault:"2"`
+	SpoolDrainConcurrency int `env:"SPOOL_DRAIN_CONCURRENCY" envDefault:"1"`
 
 	// SocialDataAPIURL is the SocialData API base URL.
 	SocialDataAPIURL string `env:"SOCIALDATA_API_URL" envDefault:"https://api.socialdata.tools"`

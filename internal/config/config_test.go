@@ -49,8 +49,8 @@ func TestParseDefaults(t *testing.T) {
 		{"LOG_LEVEL", cfg.LogLevel, "info"},
 		{"LOG_FORMAT", cfg.LogFormat, "json"},
 		{"JOB_WAIT_TIMEOUT", cfg.JobWaitTimeout, 7 * 24 * time.Hour},
-		{"SPOOL_DRAIN_RATE", cfg.SpoolDrainRate, 50.0},
-		{"SPOOL_DRAIN_CONCURRENCY", cfg.SpoolDrainConcurrency, 2},
+		{"SPOOL_DRAIN_RATE", cfg.SpoolDrainRate, 20.0},
+		{"SPOOL_DRAIN_CONCURRENCY", cfg.SpoolDrainConcurrency, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
