@@ -18,18 +18,17 @@ const drainSlowStart = 250 * time.Millisecond
 // (down to a floor) whenever a replayed start or a live one is slow: live webhooks keep their latency, and the
 // drain takes what is left. A ceiling of 0 means no pacing at all.
 type drainPace struct {
-	lim        *rate.Limiter
-	ceil, flr  float64
-	mu         sync.Mutex
-	lastDecr   time.Time
-	lastLiveAt func() time.Time
-	now        func() time.Time
+	lim       *rate.Limiter
+	ceil, flr float64
+	now       func() time.Time
+	mu        sync.Mutex
+	lastDecr  time.Time
+	liveSlow  time.Time // when a live start was last slow
 }
 
-// newDrainPace returns the pace for ceiling starts per second; lastSlowLive reports when a live start was last
-// slow.
-func newDrainPace(ceiling float64, lastSlowLive func() time.Time) *drainPace {
-	p := &drainPace{ceil: ceiling, lastLiveAt: lastSlowLive, now: time.Now}
+// newDrainPace returns the pace for ceiling starts per second.
+func newDrainPace(ceiling float64) *drainPace {
+	p := &drainPace{ceil: ceiling, now: time.Now}
 	if ceiling <= 0 {
 		p.lim = rate.NewLimiter(rate.Inf, 0)
 		return p
@@ -45,6 +44,16 @@ func (p *drainPace) wait(ctx context.Context, n int) error {
 	return p.lim.WaitN(ctx, min(n, max(1, p.lim.Burst())))
 }
 
+// observeLive takes the time a live webhook's starts took: a slow one slows the drain down.
+func (p *drainPace) observeLive(took time.Duration) {
+	if p.ceil <= 0 || took <= drainSlowStart {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.liveSlow = p.now()
+}
+
 // observe adjusts the pace after a replayed start that took took.
 func (p *drainPace) observe(took time.Duration) {
 	if p.ceil <= 0 {
@@ -54,7 +63,7 @@ func (p *drainPace) observe(took time.Duration) {
 	defer p.mu.Unlock()
 	now := p.now()
 	cur := float64(p.lim.Limit())
-	slow := took > drainSlowStart || now.Sub(p.lastLiveAt()) < time.Second
+	slow := took > drainSlowStart || now.Sub(p.liveSlow) < time.Second
 	switch {
 	case slow && now.Sub(p.lastDecr) >= drainSlowStart:
 		// At most one halving per slow-start period: the starts already in flight saw the same congestion.

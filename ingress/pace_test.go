@@ -12,9 +12,8 @@ import (
 // live start is slow (once per slow period, never below its floor), and does nothing without a ceiling.
 func TestDrainPace(t *testing.T) {
 	clock := time.Unix(1_000_000, 0)
-	var liveSlow time.Time
 	newPace := func(ceiling float64) *drainPace {
-		p := newDrainPace(ceiling, func() time.Time { return liveSlow })
+		p := newDrainPace(ceiling)
 		p.now = func() time.Time { return clock }
 		return p
 	}
@@ -39,7 +38,8 @@ func TestDrainPace(t *testing.T) {
 		{"a slow replayed start halves it", func() { p.observe(slow) }, 20},
 		{"another at once does not halve it again", func() { p.observe(slow) }, 20},
 		{"one a slow period later does", func() { clock = clock.Add(drainSlowStart); p.observe(slow) }, 10},
-		{"a slow live start halves it too", func() { clock = clock.Add(time.Second); liveSlow = clock; p.observe(fast) }, 5},
+		{"a fast live start changes nothing", func() { clock = clock.Add(time.Second); p.observeLive(fast); p.observe(fast) }, 10.1},
+		{"a slow live start halves it too", func() { clock = clock.Add(time.Second); p.observeLive(slow); p.observe(fast) }, 5.05},
 		{"never below the floor", func() {
 			for range 10 {
 				clock = clock.Add(time.Second)

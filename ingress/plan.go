@@ -210,9 +210,7 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 	if !s.degraded.Load() {
 		began := time.Now()
 		outcomes, err = s.execute(c.Request.Context(), p)
-		if time.Since(began) > drainSlowStart {
-			s.slowLiveAt.Store(time.Now().UnixNano()) // the drainer slows down for live webhooks
-		}
+		s.pace.observeLive(time.Since(began))
 	}
 	if s.degraded.Load() || err != nil {
 		// A run refusing the delivery is not Temporal being unavailable: spool the body (the drainer sets it
@@ -265,9 +263,6 @@ func (s *Server) spoolBody(route string, body []byte, receivedAt time.Time, degr
 	return true
 }
 
-// lastSlowLiveStart returns when a live webhook's starts last took longer than drainSlowStart.
-func (s *Server) lastSlowLiveStart() time.Time { return time.Unix(0, s.slowLiveAt.Load()) }
-
 // Drain starts the spooled events' workflows while Temporal answers, every interval until ctx is done. It
 // clears the degraded mark as soon as Temporal is healthy again, before the backlog drains: live webhooks go
 // to Temporal directly from then on instead of queueing behind the backlog in the spool.
@@ -281,7 +276,7 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 	if s.opts.Spool == nil {
 		return
 	}
-	pace := newDrainPace(s.opts.DrainRate, s.lastSlowLiveStart)
+	pace := s.pace
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -294,9 +289,7 @@ func (s *Server) Drain(ctx context.Context, interval time.Duration) {
 			s.degraded.Store(true)
 			continue
 		}
-		if s.degraded.Swap(false) {
-			s.logger.Info("temporal available again: live webhooks start directly", zap.Int("spooled", s.opts.Spool.Len()))
-		}
+		s.undegrade()
 		batch := max(64, 4*s.opts.DrainConcurrency)
 		for s.opts.Spool.Len() > 0 && ctx.Err() == nil {
 			n, err := s.opts.Spool.Drain(batch, s.opts.DrainConcurrency, func(r spool.Record) error { return s.replay(ctx, pace, r) })
@@ -337,10 +330,16 @@ func (s *Server) replay(ctx context.Context, pace *drainPace, r spool.Record) er
 	}
 	// Temporal took this start: a live webhook that failed meanwhile (a blip, a reconnect) must not send the
 	// ones after it into the spool for the rest of the drain.
-	if s.degraded.Swap(false) {
-		s.logger.Info("temporal takes starts again: live webhooks start directly", zap.Int("spooled", s.opts.Spool.Len()))
-	}
+	s.undegrade()
 	return nil
+}
+
+// undegrade clears the degraded mark: Temporal answers, so live webhooks start directly again, whatever the
+// spool still holds.
+func (s *Server) undegrade() {
+	if s.degraded.Swap(false) {
+		s.logger.Info("temporal available again: live webhooks start directly", zap.Int("spooled", s.opts.Spool.Len()))
+	}
 }
 
 func (s *Server) temporalHealthy(ctx context.Context) bool {

@@ -68,9 +68,9 @@ type Server struct {
 	now      func() time.Time
 	// degraded is set while Temporal is unavailable and webhooks go to the spool.
 	degraded atomic.Bool
-	// slowLiveAt is when (unix ns) a live webhook's starts last took longer than drainSlowStart.
-	slowLiveAt atomic.Int64
-	metrics    *metrics
+	// pace paces the spool drainer; live starts tell it when Temporal is slow.
+	pace    *drainPace
+	metrics *metrics
 }
 
 // New returns the ingress over a Temporal client and the object store.
@@ -83,6 +83,7 @@ func New(opts Options, temporal client.Client, store Store, logger *zap.Logger) 
 		token:    newTokenChecker(opts.WebhookToken),
 		apiToken: newTokenChecker(opts.APIToken),
 		now:      time.Now,
+		pace:     newDrainPace(opts.DrainRate),
 	}
 	s.metrics = newMetrics(s)
 	return s
