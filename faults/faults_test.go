@@ -14,19 +14,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/enums/v1"
-	workflowpb "go.temporal.io/api/workflow/v1"
 
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
-	"github.com/socialhook/pipeline/internal/storage"
+	"github.com/socialhook/pipeline/internal/promise"
 	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
@@ -51,195 +46,15 @@ func jobIDs(n int) []int64 {
 	return ids
 }
 
-// replies are the answers a scenario's requests got, per event: "accepted", "duplicate" or "spooled" for a 200,
-// "" for a request that failed or was not answered 200.
-type replies map[int64][]string
-
-// replyStatus is the status of one webhook's answer ("" unless it was a 200 with a status).
-func replyStatus(code int, body []byte, err error) string {
-	if err != nil || code != http.StatusOK {
-		return ""
-	}
-	var r struct{ Status string }
-	if json.Unmarshal(body, &r) != nil {
-		return ""
-	}
-	return r.Status
+// load posts one job webhook per entry of ids to url (promise.Load).
+func load(url string, ids []int64, concurrency int, during func(i int)) promise.Replies {
+	return promise.Load([]string{url}, ids, concurrency, during)
 }
 
-// load posts one job_finished webhook (status error: archive and manifest, no datafile) per entry of ids (an id
-// may repeat) to url, concurrency at a time, calling during(i) before the i-th, and returns every answer.
-func load(t *testing.T, url string, ids []int64, concurrency int, during func(i int)) replies {
+// verify checks the promise on the scenario's stack (promise.Verify).
+func verify(t *testing.T, s *testenv.Stack, name string, got promise.Replies) promise.Figures {
 	t.Helper()
-	var mu sync.Mutex
-	got := replies{}
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		if during != nil {
-			during(i)
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			body, _ := json.Marshal(map[string]any{"event": "job_finished", "data": map[string]any{"job_id": id, "status": "error", "message": "m"}})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			status := replyStatus(fakesocialdata.PostWebhook(ctx, testenv.HTTPClient, url, body))
-			mu.Lock()
-			got[id] = append(got[id], status)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return got
-}
-
-// figures are a scenario's counts: Sent and the answers per request, Lost and Duplicated per event.
-type figures struct {
-	Sent, Accepted, Spooled, Duplicate, Refused, Lost, Duplicated int
-}
-
-// verify waits until every event answered 200 at least once has its manifest (the run's last write), the spool
-// is empty and every event's run is closed, then counts lost events (answered 200, no manifest) and duplicated
-// ones (more than one run, see duplicatedRuns), and prints the figures. The caller asserts on them, so the
-// figures are printed even when the promise was broken.
-func verify(t *testing.T, s *testenv.Stack, name string, got replies) figures {
-	t.Helper()
-	var f figures
-	var answered []int64
-	for id, statuses := range got {
-		ok := false
-		for _, st := range statuses {
-			f.Sent++
-			switch st {
-			case "accepted":
-				f.Accepted++
-			case "spooled":
-				f.Spooled++
-			case "duplicate":
-				f.Duplicate++
-			default:
-				f.Refused++
-				continue
-			}
-			ok = true
-		}
-		if ok {
-			answered = append(answered, id)
-		}
-	}
-	slices.Sort(answered)
-	// Polled: spooled events start when the drainer reaches them (at its bounded pace), and runs finish
-	// asynchronously, after retries when a server was down. Not fatal, so that the lost count below is real.
-	assert.EventuallyWithT(t, func(c *assert.CollectT) {
-		missing, err := missingManifests(t.Context(), s, answered)
-		if !assert.NoError(c, err) {
-			return
-		}
-		assert.Empty(c, missing, "events answered 200 without a manifest yet")
-		assert.Zero(c, s.Spool.Len(), "spooled events not started yet")
-	}, 3*time.Minute, 250*time.Millisecond)
-	missing, err := missingManifests(t.Context(), s, answered)
-	require.NoError(t, err)
-	f.Lost = len(missing)
-	var processed []string
-	for _, id := range answered {
-		if !slices.Contains(missing, id) {
-			processed = append(processed, workflows.JobWorkflowID(id))
-		}
-	}
-	f.Duplicated = duplicatedRuns(t, s, processed)
-	t.Logf("%s: sent=%d accepted=%d spooled=%d duplicate=%d refused=%d lost=%d duplicated=%d (lost: %v)", name,
-		f.Sent, f.Accepted, f.Spooled, f.Duplicate, f.Refused, f.Lost, f.Duplicated, missing)
-	fmt.Printf("FIGURES %s sent=%d accepted=%d spooled=%d duplicate=%d refused=%d lost=%d duplicated=%d\n", name,
-		f.Sent, f.Accepted, f.Spooled, f.Duplicate, f.Refused, f.Lost, f.Duplicated)
-	return f
-}
-
-// missingManifests returns the jobs of ids whose manifest is not in the bucket.
-func missingManifests(ctx context.Context, s *testenv.Stack, ids []int64) ([]int64, error) {
-	keys, err := s.Store.List(ctx, "datafiles/") // every job's objects: storage.DatafilePrefix
-	if err != nil {
-		return nil, err
-	}
-	var missing []int64
-	for _, id := range ids {
-		if _, found := slices.BinarySearch(keys, storage.ManifestKey(id)); !found {
-			missing = append(missing, id)
-		}
-	}
-	return missing, nil
-}
-
-// duplicatedRuns returns how many of workflowIDs have more than one run, once each one's runs are all closed and
-// indexed, and asserts that every current run completed.
-//
-// Visibility is eventually consistent, so a count there proves nothing until it has caught up with the run that
-// matters. A second run of an ID always starts after the first, so it is the ID's current run, which
-// DescribeWorkflowExecution reads from persistence (strongly consistent). So: poll until, for every ID, the
-// current run is closed and visibility lists that very run as closed; visibility then holds the ID's latest run
-// and every earlier one, and any ID listed with more than one run is duplicated. The current runs are read again
-// after the count, so a run started meanwhile would show as one more run too.
-func duplicatedRuns(t *testing.T, s *testenv.Stack, workflowIDs []string) int {
-	t.Helper()
-	ctx := t.Context()
-	// Polled: the runs close and are indexed asynchronously. Not fatal, so that the figures are printed.
-	assert.EventuallyWithT(t, func(c *assert.CollectT) {
-		current, err := currentRuns(ctx, s, workflowIDs)
-		if !assert.NoError(c, err) {
-			return
-		}
-		listed, err := s.Runs(ctx, "")
-		if !assert.NoError(c, err) {
-			return
-		}
-		for _, id := range workflowIDs {
-			run := current[id]
-			assert.NotEqual(c, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, run.GetStatus(), "%s: current run still open", id)
-			assert.True(c, listedClosed(listed[id], run.GetExecution().GetRunId()),
-				"%s: visibility does not list its current run %s as closed yet", id, run.GetExecution().GetRunId())
-		}
-	}, 60*time.Second, 250*time.Millisecond)
-	listed, err := s.Runs(ctx, "")
-	require.NoError(t, err)
-	current, err := currentRuns(ctx, s, workflowIDs)
-	require.NoError(t, err)
-	duplicated := 0
-	for _, id := range workflowIDs {
-		run := current[id]
-		assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, run.GetStatus(), "%s: current run", id)
-		runs := listed[id]
-		if len(runs) != 1 || runs[0].GetExecution().GetRunId() != run.GetExecution().GetRunId() {
-			duplicated++
-			var ids []string
-			for _, r := range runs {
-				ids = append(ids, r.GetExecution().GetRunId()+" "+r.GetStatus().String())
-			}
-			t.Logf("%s: current run %s, visibility lists %d runs: %v", id, run.GetExecution().GetRunId(), len(runs), ids)
-		}
-	}
-	return duplicated
-}
-
-// currentRuns describes the current (latest) run of each of workflowIDs.
-func currentRuns(ctx context.Context, s *testenv.Stack, workflowIDs []string) (map[string]*workflowpb.WorkflowExecutionInfo, error) {
-	runs := map[string]*workflowpb.WorkflowExecutionInfo{}
-	for _, id := range workflowIDs {
-		desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
-		if err != nil {
-			return nil, fmt.Errorf("describe %s: %w", id, err)
-		}
-		runs[id] = desc.GetWorkflowExecutionInfo()
-	}
-	return runs, nil
-}
-
-// listedClosed reports whether runs holds runID, closed.
-func listedClosed(runs []*workflowpb.WorkflowExecutionInfo, runID string) bool {
-	return slices.ContainsFunc(runs, func(r *workflowpb.WorkflowExecutionInfo) bool {
-		return r.GetExecution().GetRunId() == runID && r.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING
-	})
+	return promise.Verify(t, s.Target(), name, got)
 }
 
 // Temporal killed (SIGKILL) and restarted during a steady load: the ingress spools while it is down, and every
@@ -248,7 +63,7 @@ func TestTemporalRestartDuringLoad(t *testing.T) {
 	s := startStack(t)
 	ids := jobIDs(300)
 	var stopped, restarted atomic.Bool
-	got := load(t, s.WebhookURL, ids, 8, func(i int) {
+	got := load(s.WebhookURL, ids, 8, func(i int) {
 		switch i {
 		case 60:
 			require.NoError(t, s.KillTemporal())
@@ -291,7 +106,7 @@ func TestDuplicateStorm(t *testing.T) {
 	for range 10 {
 		storm = append(storm, ids...)
 	}
-	got := load(t, s.WebhookURL, storm, 16, nil)
+	got := load(s.WebhookURL, storm, 16, nil)
 	for _, id := range ids {
 		require.Len(t, got[id], 10, "job %d: one answer per copy", id)
 		for _, st := range got[id] {
@@ -316,7 +131,7 @@ func TestMinIOOutage(t *testing.T) {
 	s := startStack(t)
 	ids := jobIDs(20)
 	require.NoError(t, s.StopMinIO())
-	got := replies{}
+	got := promise.Replies{}
 	for _, id := range ids {
 		df := fakesocialdata.Datafile{Name: fmt.Sprintf("%d.bin", id), Size: 256 << 10, Seed: uint64(id)}
 		job := fakesocialdata.Job{ID: id, Status: "success", Datafile: &df}
@@ -325,7 +140,7 @@ func TestMinIOOutage(t *testing.T) {
 		cancel()
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, code, "%s", resp)
-		got[id] = []string{replyStatus(code, resp, err)}
+		got[id] = []string{promise.ReplyStatus(code, resp, err)}
 	}
 	<-time.After(outage) // the outage itself: MinIO stays down this long while the runs retry
 	require.NoError(t, s.StartMinIOAgain(context.Background()))

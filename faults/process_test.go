@@ -22,6 +22,7 @@ import (
 
 	"github.com/socialhook/pipeline/internal/devstack"
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/promise"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/workflows"
@@ -97,7 +98,7 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 	}
 	require.Equal(t, fakesocialdata.SHA256(df.Seed, df.Size), res.SHA256)
 	require.Equal(t, df.Size, res.Size)
-	require.Zero(t, duplicatedRuns(t, s, []string{run.GetID()}), "one run")
+	require.Zero(t, promise.DuplicatedRuns(t, s.Client, []string{run.GetID()}), "one run")
 	keys, err := s.Store.List(context.Background(), storage.DatafilePrefix(jobID))
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{key, storage.ManifestKey(jobID)}, keys)
@@ -123,7 +124,7 @@ func TestIngressSIGTERMDuringLoad(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond)
 
 	ids := jobIDs(400)
-	got := load(t, url, ids, 8, func(i int) {
+	got := load(url, ids, 8, func(i int) {
 		if i == 150 {
 			require.NoError(t, ingress.Process.Signal(syscall.SIGTERM))
 		}

@@ -13,15 +13,15 @@ import (
 // errExited is the cause of a child's readiness context when the child exits before it is ready.
 var errExited = errors.New("exited before ready")
 
-// child is a server process the stack started, which dies with the process that started it.
-type child struct {
+// Process is a server process a stack started, which dies with the process that started it.
+type Process struct {
 	cmd *exec.Cmd
 	// exited is closed once the process has exited; err is then cmd.Wait's result.
 	exited chan struct{}
 	err    error
 }
 
-// startChild starts cmd so that it cannot outlive its launcher, even one killed with SIGKILL: on Linux the
+// StartProcess starts cmd so that it cannot outlive its launcher, even one killed with SIGKILL: on Linux the
 // kernel sends the child SIGKILL (Pdeathsig) when its parent dies. The caller's SysProcAttr (e.g. Setpgid) is
 // kept.
 //
@@ -30,9 +30,9 @@ type child struct {
 // child could be killed while the launcher runs on. So cmd is started, and waited for, by a goroutine of its
 // own locked to its thread, never unlocked: that thread runs nothing else, and it ends only when the goroutine
 // returns after the child has exited.
-func startChild(cmd *exec.Cmd) (*child, error) {
+func StartProcess(cmd *exec.Cmd) (*Process, error) {
 	dieWithParent(cmd)
-	c := &child{cmd: cmd, exited: make(chan struct{})}
+	c := &Process{cmd: cmd, exited: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -50,9 +50,9 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 	return c, nil
 }
 
-// whileRunning returns a context that is also cancelled, with cause errExited, when the child exits. Call the
+// WhileRunning returns a context that is also cancelled, with cause errExited, when the child exits. Call the
 // returned function to release it.
-func (c *child) whileRunning(ctx context.Context) (context.Context, func()) {
+func (c *Process) WhileRunning(ctx context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	go func() {
 		select {
@@ -64,9 +64,9 @@ func (c *child) whileRunning(ctx context.Context) (context.Context, func()) {
 	return ctx, func() { cancel(nil) }
 }
 
-// stop sends sig and waits up to grace for the child to exit, then kills it. It returns nil once the child has
+// Stop sends sig and waits up to grace for the child to exit, then kills it. It returns nil once the child has
 // exited (whatever its status), and an error if it had to be killed.
-func (c *child) stop(sig os.Signal, grace time.Duration) error {
+func (c *Process) Stop(sig os.Signal, grace time.Duration) error {
 	select {
 	case <-c.exited:
 		return nil
@@ -86,3 +86,18 @@ func (c *child) stop(sig os.Signal, grace time.Duration) error {
 		return fmt.Errorf("killed after %s", grace)
 	}
 }
+
+// Kill sends the process SIGKILL and waits until it has exited.
+func (c *Process) Kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+}
+
+// Exited is closed once the process has exited; Err then is how.
+func (c *Process) Exited() <-chan struct{} { return c.exited }
+
+// Err is the process's exit (cmd.Wait's result), once Exited is closed.
+func (c *Process) Err() error { return c.err }
+
+// Pid is the process id.
+func (c *Process) Pid() int { return c.cmd.Process.Pid }

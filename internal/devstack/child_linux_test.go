@@ -100,12 +100,12 @@ func helperCommand(t *testing.T, mode string, env ...string) (*exec.Cmd, io.Writ
 
 // TestChildOutlivesStartersThread starts a child from a goroutine locked to its OS thread, which then returns
 // without unlocking, so the Go runtime ends that thread. Forked on that thread, the child would get its
-// Pdeathsig (SIGKILL) then (golang/go#27505); startChild forks on a thread of its own, so the child must still
+// Pdeathsig (SIGKILL) then (golang/go#27505); StartProcess forks on a thread of its own, so the child must still
 // be alive afterwards, and die of the SIGTERM the test sends it.
 func TestChildOutlivesStartersThread(t *testing.T) {
 	cmd, _ := helperCommand(t, "block")
 	type started struct {
-		c   *child
+		c   *Process
 		tid int
 		err error
 	}
@@ -121,7 +121,7 @@ func TestChildOutlivesStartersThread(t *testing.T) {
 				res <- started{tid: tid}
 				return
 			}
-			c, err := startChild(cmd)
+			c, err := StartProcess(cmd)
 			res <- started{c: c, tid: tid, err: err}
 		}()
 		if r = <-res; r.tid != syscall.Getpid() {
@@ -129,7 +129,7 @@ func TestChildOutlivesStartersThread(t *testing.T) {
 		}
 	}
 	require.NoError(t, r.err)
-	t.Cleanup(func() { _ = r.c.stop(syscall.SIGKILL, time.Second) })
+	t.Cleanup(func() { _ = r.c.Stop(syscall.SIGKILL, time.Second) })
 
 	// Polled: the runtime ends the thread after the goroutine has returned, in its own time. The kernel sends a
 	// Pdeathsig before the thread leaves /proc, so from then on a pending SIGKILL would win over the SIGTERM.
@@ -138,7 +138,7 @@ func TestChildOutlivesStartersThread(t *testing.T) {
 		_, err := os.Stat(task)
 		assert.ErrorIs(c, err, fs.ErrNotExist, "thread %d still running", r.tid)
 	}, 10*time.Second, 10*time.Millisecond)
-	require.NoError(t, r.c.stop(syscall.SIGTERM, 10*time.Second))
+	require.NoError(t, r.c.Stop(syscall.SIGTERM, 10*time.Second))
 	var exitErr *exec.ExitError
 	require.ErrorAs(t, r.c.err, &exitErr)
 	status, ok := exitErr.Sys().(syscall.WaitStatus)

@@ -28,7 +28,7 @@ type MinIOOptions struct {
 
 // MinIO is a running MinIO server.
 type MinIO struct {
-	proc       *child
+	proc       *Process
 	Endpoint   string
 	ConsoleURL string
 }
@@ -59,12 +59,12 @@ func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
 	// Own process group: a terminal's Ctrl-C reaches the launcher, which stops MinIO after the worker.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	proc, err := startChild(cmd)
+	proc, err := StartProcess(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("start minio: %w", err)
 	}
 	m := &MinIO{proc: proc, Endpoint: opts.Addr, ConsoleURL: "http://" + opts.ConsoleAddr}
-	readyCtx, release := proc.whileRunning(ctx)
+	readyCtx, release := proc.WhileRunning(ctx)
 	defer release()
 	if err := WaitHTTP(readyCtx, "http://"+opts.Addr+"/minio/health/ready", 60*time.Second); err != nil {
 		_ = m.Stop()
@@ -78,7 +78,7 @@ func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 
 // Stop sends SIGTERM, waits up to 10 s, then kills.
 func (m *MinIO) Stop() error {
-	if err := m.proc.stop(syscall.SIGTERM, stopGrace); err != nil {
+	if err := m.proc.Stop(syscall.SIGTERM, stopGrace); err != nil {
 		return fmt.Errorf("stop minio: %w", err)
 	}
 	return nil

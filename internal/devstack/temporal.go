@@ -33,7 +33,7 @@ type TemporalOptions struct {
 
 // Temporal is a running dev server.
 type Temporal struct {
-	proc     *child
+	proc     *Process
 	client   client.Client
 	HostPort string
 	UIURL    string
@@ -59,19 +59,19 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		return nil, err
 	}
 	// Started here rather than by the SDK's testsuite.StartDevServer, which gives no hold on the process: it
-	// must die with the launcher (startChild). It stays in the launcher's process group, as it was.
+	// must die with the launcher (StartProcess). It stays in the launcher's process group, as it was.
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
-	proc, err := startChild(cmd)
+	proc, err := StartProcess(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("start temporal dev server: %w", err)
 	}
 	t := &Temporal{proc: proc, HostPort: opts.HostPort}
-	readyCtx, release := proc.whileRunning(ctx)
+	readyCtx, release := proc.WhileRunning(ctx)
 	defer release()
 	t.client, err = dialTemporal(readyCtx, client.Options{HostPort: opts.HostPort, Namespace: opts.Namespace, Logger: opts.Logger})
 	if err != nil {
-		_ = proc.stop(syscall.SIGINT, stopGrace)
+		_ = proc.Stop(syscall.SIGINT, stopGrace)
 		return nil, fmt.Errorf("start temporal dev server: %w", err)
 	}
 	if opts.Retention > 0 {
@@ -144,7 +144,7 @@ func (t *Temporal) Client() client.Client { return t.client }
 // Stop interrupts the server and waits for it to exit, up to 10 s, then kills it.
 func (t *Temporal) Stop() error {
 	t.client.Close()
-	if err := t.proc.stop(syscall.SIGINT, stopGrace); err != nil {
+	if err := t.proc.Stop(syscall.SIGINT, stopGrace); err != nil {
 		return fmt.Errorf("stop temporal dev server: %w", err)
 	}
 	return nil

@@ -31,6 +31,7 @@ import (
 	"github.com/socialhook/pipeline/internal/devstack"
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/logging"
+	"github.com/socialhook/pipeline/internal/promise"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/worker"
@@ -361,21 +362,13 @@ func (s *Stack) Count(ctx context.Context, query string) (int64, error) {
 func RunsQuery(workflowID string) string { return "WorkflowId = '" + workflowID + "'" }
 
 // Runs returns the runs, open or closed, that match a visibility query (every run when query is empty), by
-// workflow ID. Visibility is eventually consistent: a run started a moment ago may be missing yet.
+// workflow ID (promise.Runs).
 func (s *Stack) Runs(ctx context.Context, query string) (map[string][]*workflowpb.WorkflowExecutionInfo, error) {
-	runs := map[string][]*workflowpb.WorkflowExecutionInfo{}
-	req := &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1000}
-	for {
-		resp, err := s.Client.ListWorkflow(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("list %q: %w", query, err)
-		}
-		for _, info := range resp.GetExecutions() {
-			id := info.GetExecution().GetWorkflowId()
-			runs[id] = append(runs[id], info)
-		}
-		if req.NextPageToken = resp.GetNextPageToken(); len(req.NextPageToken) == 0 {
-			return runs, nil
-		}
-	}
+	return promise.Runs(ctx, s.Client, query)
+}
+
+// Target is the stack as promise checks it: its client, its bucket, and the ingress's spool.
+func (s *Stack) Target() promise.Target {
+	return promise.Target{Client: s.Client, Store: s.Store,
+		SpoolDepth: func(context.Context) (int, error) { return s.Spool.Len(), nil }}
 }
