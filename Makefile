@@ -18,11 +18,16 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: bench run demo tools test test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz ui-check
+.PHONY: bench run run-prod demo tools tools-prod test test-prod test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz ui-check
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
 	go run ./cmd/devstack
+
+## run-prod: the production topology of test-prod (temporal-server on PostgreSQL with mTLS, erasure-coded MinIO,
+## 2 ingress + 2 worker processes) until Ctrl-C; prints the CLI's TLS flags
+run-prod: tools-prod
+	go run ./cmd/prodstack
 
 ## demo: make run plus the fake SocialData API (:8090) and DEMO_DURATION (3m) of demo traffic: jobs, monitor events, X deliveries, duplicates, lost webhooks the poller recovers; data in .data/demo
 DEMO_DURATION ?= 3m
@@ -45,6 +50,18 @@ tools:
 test: tools lint
 	go test $(GO_TEST_FLAGS) -race -tags integration -timeout 20m ./...
 
+## test-prod: the production topology (prodtest/): temporal-server on PostgreSQL 15 with an mTLS frontend, MinIO
+## erasure-coded on 4 drives, 2 ingress + 2 worker processes; every event flow and five faults, FIGURES lines.
+## Needs the postgresql-15 package (.ci/run installs it); the server's first build takes 5-15 minutes.
+test-prod: tools-prod
+	@mkdir -p .data
+	go test $(GO_TEST_FLAGS) -tags prod -timeout 30m -v ./prodtest/ 2>&1 | tee .data/test-prod.log | \
+		grep -E '^(--- |ok|FAIL|FIGURES|panic|prodtest:|\s+\S+\.go:[0-9]+|\s+Error)'
+
+## tools-prod: the tools plus the real Temporal server and temporal-sql-tool of test-prod (once)
+tools-prod:
+	@bash scripts/install-tools.sh prod
+
 ## test-unit: the tests that need no servers (no integration tag)
 test-unit:
 	go test $(GO_TEST_FLAGS) -race ./...
@@ -52,8 +69,8 @@ test-unit:
 ## lint: formatting, go vet, staticcheck, and workflowcheck (determinism of workflow code)
 lint: tools
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
-	go vet -tags integration ./...
-	staticcheck -tags integration ./...
+	go vet -tags integration,prod ./...
+	staticcheck -tags integration,prod ./...
 	workflowcheck ./...
 
 ## fake-socialdata: serve the fake SocialData API and datafiles on 127.0.0.1:8090
@@ -80,9 +97,10 @@ fault-ingress-sigterm: tools
 fuzz:
 	bash scripts/fuzz.sh
 
-## compose-config: validate docker-compose.yml offline
+## compose-config: validate docker-compose.yml offline, and check every image is pinned to deploy/versions.env
 compose-config:
 	docker-compose -f docker-compose.yml config -q
+	bash scripts/check-deploy.sh
 
 ## bench: the pipeline against Temporal's own limits on one server, every figure and ratio (BENCHMARKS.md)
 bench: tools

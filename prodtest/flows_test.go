@@ -153,13 +153,13 @@ func TestMonitorEvents(t *testing.T) {
 	require.NoError(t, err)
 	// The profile entity applies the observation after the event run: poll the read API of either ingress.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var entries []workflows.HistoryEntry
-		code, err := readAPI(1, "/v1/users/44196397/history", &entries)
+		var h struct{ Entries []workflows.HistoryEntry }
+		code, err := readAPI(1, "/v1/users/44196397/history", &h)
 		if !assert.NoError(c, err) || !assert.Equal(c, http.StatusOK, code) {
 			return
 		}
-		if assert.Len(c, entries, 1) {
-			assert.Equal(c, `"Kekius Maximus"`, string(entries[0].Changes["name"].New))
+		if assert.Len(c, h.Entries, 1) {
+			assert.Equal(c, `"Kekius Maximus"`, string(h.Entries[0].Changes["name"].New))
 		}
 	}, time.Minute, 200*time.Millisecond)
 }

@@ -14,6 +14,9 @@ import (
 	"github.com/socialhook/pipeline/workflows"
 )
 
+// catchupWindow is how far back the schedule catches up after an outage: the dedupe window (7 days).
+const catchupWindow = 7 * 24 * time.Hour
+
 // EnsurePollerSchedule creates the socialdata-poller schedule, or updates its interval and action to cfg's:
 // every worker runs it at start, so the schedule always matches the deployed configuration. A paused schedule
 // stays paused.
@@ -21,9 +24,6 @@ import (
 // No window may be lost, so overlapping runs are buffered (BufferAll), never skipped, and after an outage the
 // schedule catches up the windows of the last catchupWindow (the dedupe window: older events would not dedupe
 // anyway). Backfills choose their own policy.
-// catchupWindow is how far back the schedule catches up after an outage: the dedupe window (7 days).
-const catchupWindow = 7 * 24 * time.Hour
-
 func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.PollInterval}}}
 	action := &client.ScheduleWorkflowAction{

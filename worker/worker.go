@@ -1,6 +1,6 @@
-// Package worker owns the worker process: it connects to Temporal and MinIO, registers the search attributes
-// the pipeline sets on its runs, registers every workflow and activity under its contract name, polls the task
-// queue, serves a health endpoint, and stops gracefully.
+// Package worker owns the worker process: it connects to Temporal and MinIO, registers (or checks) the search
+// attributes the pipeline sets on its runs and waits until the server accepts them, registers every workflow and
+// activity under its contract name, polls the task queue, serves a health endpoint, and stops gracefully.
 package worker
 
 import (
@@ -71,8 +71,12 @@ func build(cfg config.Config, c client.Client, store *storage.Store, localActivi
 	return w, nil
 }
 
-// Run runs the worker until ctx is done, then stops it, letting running activities finish their attempt.
+// Run runs the worker until ctx is done, then stops it, letting running activities finish their attempt. It
+// polls the task queue and serves /healthz only once the search attributes are usable (PrepareSearchAttributes).
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+	if err := cfg.RequireWorker(); err != nil {
+		return err
+	}
 	reg := metrics.New(logger)
 	defer reg.Close()
 	c, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
@@ -87,7 +91,7 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err := store.Ping(ctx); err != nil {
 		return fmt.Errorf("object store: %w", err)
 	}
-	if err := EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+	if err := PrepareSearchAttributes(ctx, c, cfg); err != nil {
 		return err
 	}
 	if cfg.PollInterval > 0 {

@@ -84,7 +84,8 @@ const (
 )
 
 // Search attributes set on every run so the Temporal UI and `temporal workflow list --query` can filter.
-// The worker registers them on the namespace at start (see worker.EnsureSearchAttributes).
+// The worker registers them on the namespace at start, or checks they exist (see worker.EnsureSearchAttributes
+// and worker.CheckSearchAttributes).
 var (
 	// EventTypeKey holds the provider's event type, e.g. "job_finished".
 	EventTypeKey = temporal.NewSearchAttributeKeyKeyword("EventType")
@@ -103,6 +104,22 @@ var (
 func SearchAttributeKeys() []temporal.SearchAttributeKey {
 	return []temporal.SearchAttributeKey{EventTypeKey, JobIDKey, SourceKey, MonitorIDKey, UserIDKey}
 }
+
+// The search attribute probe. A custom search attribute is unusable for a moment after it is registered, so
+// before the worker reports ready it starts, and terminates at once, runs that set every attribute of
+// SearchAttributeKeys until the server accepts one (worker.WaitSearchAttributes). No worker registers the
+// workflow type or polls the task queue: the runs never execute.
+const (
+	// SearchAttributeProbeWorkflowName is the probe runs' workflow type.
+	SearchAttributeProbeWorkflowName = "SearchAttributeProbe"
+	// SearchAttributeProbeWorkflowIDPrefix starts the probe runs' workflow IDs: "<prefix>-<16 random hex>".
+	SearchAttributeProbeWorkflowIDPrefix = "pipeline-search-attribute-probe"
+	// SearchAttributeProbeTaskQueue is the probe runs' task queue, which nothing polls.
+	SearchAttributeProbeTaskQueue = "pipeline-search-attribute-probe"
+	// SearchAttributeProbeValue is the value the probe runs give every Keyword or Text attribute, so that
+	// `Source = "search-attribute-probe"` finds them.
+	SearchAttributeProbeValue = "search-attribute-probe"
+)
 
 // ErrInvalidJobID is returned for a job id that is not a positive integer.
 var ErrInvalidJobID = errors.New("job id must be a positive integer")

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -67,6 +68,14 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 		if fakeAddr, err = demo.FakeListenAddr(cfg); err != nil {
 			return fmt.Errorf("-demo: %w", err)
 		}
+	}
+	// The local MinIO's root account is S3_ACCESS_KEY / S3_SECRET_KEY, and the worker it starts needs what a
+	// worker needs: both checked before any server starts.
+	if cfg.S3AccessKey == "" {
+		return errors.New("S3_ACCESS_KEY and S3_SECRET_KEY must be set: they are the local MinIO's root account")
+	}
+	if err := cfg.RequireWorker(); err != nil {
+		return err
 	}
 	dataDir := envOr("DATA_DIR", ".data")
 	retention := defaultRetention

@@ -64,6 +64,7 @@ func TestRunRefusesTakenPort(t *testing.T) {
 				"SOCIALDATA_API_URL":     "http://" + addrs["SOCIALDATA_API_URL"],
 				"DATAFILE_ALLOWED_HOSTS": addrs["SOCIALDATA_API_URL"],
 				"DATAFILE_ALLOW_PRIVATE": "true",
+				"SOCIALDATA_API_KEY":     "dev-api-key",
 			})
 			require.NoError(t, err)
 

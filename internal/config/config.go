@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,18 +21,52 @@ import (
 // Config is the whole configuration of the ingress and the worker. Each field names its variable; README.md
 // has the same table.
 type Config struct {
-	// TemporalAddress is the Temporal frontend host:port.
+	// TemporalAddress is the Temporal frontend host:port. Temporal Cloud is <namespace>.<account>.tmprl.cloud:7233
+	// (mTLS, or an API key on a namespace with High Availability), or the regional endpoint
+	// <region>.<cloud>.api.temporal.io:7233 (API key).
 	TemporalAddress string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
-	// TemporalNamespace is the namespace every run lives in. Its retention is the dedupe window.
+	// TemporalNamespace is the namespace every run lives in. Its retention is the dedupe window. The SDK sends
+	// it in the temporal-namespace header of every call, which Temporal Cloud's regional endpoint routes on.
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+
+	// TemporalTLS turns on TLS to the Temporal frontend, verified against the system's roots: for a server
+	// whose certificate a public CA signed. Any TEMPORAL_TLS_* variable or TEMPORAL_API_KEY turns TLS on too;
+	// TEMPORAL_TLS=false with one of them set is an error (empty counts as unset). See TemporalTLSConfig.
+	TemporalTLS bool `env:"TEMPORAL_TLS" envDefault:"false"`
+	// TemporalTLSCert and TemporalTLSKey are the paths of the PEM client certificate (chain) and its private
+	// key for mTLS, both or neither. Parse loads them, so a missing file, a bad PEM or a key that is not the
+	// certificate's stops the process at start.
+	TemporalTLSCert string `env:"TEMPORAL_TLS_CERT"`
+	TemporalTLSKey  string `env:"TEMPORAL_TLS_KEY"`
+	// TemporalTLSCA is the path of a PEM bundle of the CAs that sign the server's certificate (a private CA);
+	// empty trusts the system's roots.
+	TemporalTLSCA string `env:"TEMPORAL_TLS_CA"`
+	// TemporalTLSServerName overrides the name the server's certificate is verified against (and sent as SNI);
+	// empty uses the host of TEMPORAL_ADDRESS.
+	TemporalTLSServerName string `env:"TEMPORAL_TLS_SERVER_NAME"`
+	// TemporalAPIKey is sent as "Authorization: Bearer <key>" on every call: a Temporal Cloud API key, or a
+	// JWT for a self-hosted server's authorizer. It turns TLS on. A client certificate may be set as well
+	// (a server that wants mTLS and a token); Temporal Cloud wants one of the two.
+	TemporalAPIKey string `env:"TEMPORAL_API_KEY"`
+
 	// TaskQueue is the task queue the worker polls and the ingress starts runs on.
 	TaskQueue string `env:"TASK_QUEUE" envDefault:"socialdata-pipeline"`
 
-	// S3Endpoint is MinIO's host:port (no scheme).
+	// S3Endpoint is the S3 server's host:port (no scheme): MinIO, or e.g. s3.us-east-1.amazonaws.com:443.
 	S3Endpoint string `env:"S3_ENDPOINT" envDefault:"127.0.0.1:9000"`
-	// S3AccessKey and S3SecretKey are MinIO credentials.
-	S3AccessKey string `env:"S3_ACCESS_KEY,required,notEmpty"`
-	S3SecretKey string `env:"S3_SECRET_KEY,required,notEmpty"`
+	// S3AccessKey and S3SecretKey are static S3 credentials (MinIO's root user in the dev stack), both or
+	// neither. Neither selects the AWS credential chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+	// AWS_SESSION_TOKEN, then the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
+	// profile AWS_PROFILE), then the role of the machine: web identity (AWS_WEB_IDENTITY_TOKEN_FILE and
+	// AWS_ROLE_ARN, as on EKS), ECS or EKS Pod Identity container credentials, EC2 instance metadata.
+	S3AccessKey string `env:"S3_ACCESS_KEY"`
+	S3SecretKey string `env:"S3_SECRET_KEY"`
+	// S3Region is the bucket's region, e.g. us-east-1 for AWS S3 (it also picks the STS endpoint of web
+	// identity credentials). Empty lets minio-go ask the server (one GetBucketLocation per bucket).
+	S3Region string `env:"S3_REGION"`
+	// S3BucketLookup is how requests address the bucket: auto (virtual-host style for AWS and Google hosts,
+	// path style elsewhere), path (https://host/bucket/key) or virtual-host (https://bucket.host/key).
+	S3BucketLookup string `env:"S3_BUCKET_LOOKUP" envDefault:"auto"`
 	// S3Bucket is the bucket every object is written to.
 	S3Bucket string `env:"S3_BUCKET" envDefault:"socialdata"`
 	// S3UseSSL selects https for S3Endpoint.
@@ -87,7 +122,9 @@ type Config struct {
 	// JobWaitTimeout is how long the run of a registered job waits for its webhook or a terminal poll. Past it
 	// the run fails as not finished, and a webhook that arrives later starts a new run that processes it.
 	JobWaitTimeout time.Duration `env:"JOB_WAIT_TIMEOUT" envDefault:"168h"`
-	// PollInterval is the poller schedule's interval (socialdata-poller); 0 leaves the schedule alone.
+	// PollInterval is the poller schedule's interval (socialdata-poller); 0 leaves the schedule alone. Every
+	// poll reads the SocialData API, so the worker refuses a non-zero interval without SOCIALDATA_API_KEY
+	// (RequireWorker).
 	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"5m"`
 	// PollOverlap widens each poll window backwards, so an event at a window's edge is never missed.
 	PollOverlap time.Duration `env:"POLL_OVERLAP" envDefault:"1m"`
@@ -106,6 +143,10 @@ type Config struct {
 
 	// WorkerHealthAddr is where the worker serves GET /healthz; empty disables it.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR" envDefault:"127.0.0.1:8081"`
+	// RegisterSearchAttributes makes the worker add the contract's search attributes the namespace lacks, at
+	// every start. Off (Temporal Cloud, or a cluster whose operators own the namespace), the worker only
+	// checks that they exist, and fails naming the missing ones and the command that creates them.
+	RegisterSearchAttributes bool `env:"REGISTER_SEARCH_ATTRIBUTES" envDefault:"true"`
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
@@ -142,7 +183,9 @@ func Parse(environ map[string]string) (Config, error) {
 	if _, set := lookup("DATAFILE_ALLOWED_HOSTS"); !set {
 		cfg.DatafileAllowedHosts = DefaultDatafileAllowedHosts
 	}
-	if err := cfg.validate(); err != nil {
+	// Set but empty counts as unset, as for every variable with a default.
+	tlsValue, _ := lookup("TEMPORAL_TLS")
+	if err := errors.Join(cfg.validate(), cfg.validateTemporalTLS(strings.TrimSpace(tlsValue) != "" && !cfg.TemporalTLS)); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -173,6 +216,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s must not be empty", name))
 		}
 	}
+	errs = append(errs, c.validateS3()...)
 	if u, err := url.Parse(c.SocialDataAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("SOCIALDATA_API_URL=%q: want an absolute http(s) URL", c.SocialDataAPIURL))
 	}
@@ -279,4 +323,35 @@ func (c *Config) RequireIngress() error {
 		return errors.New("SOCIALDATA_WEBHOOK_TOKEN must be set: it is the secret of the SocialData webhook URL")
 	}
 	return nil
+}
+
+// RequireWorker checks what only the worker needs: a poller schedule (POLL_INTERVAL > 0) needs
+// SOCIALDATA_API_KEY, or every one of its runs would fail.
+func (c *Config) RequireWorker() error {
+	if c.PollInterval > 0 && strings.TrimSpace(c.SocialDataAPIKey) == "" {
+		return fmt.Errorf("POLL_INTERVAL=%s needs SOCIALDATA_API_KEY: every poll reads the SocialData API, so "+
+			"each run of the poller schedule would fail; set SOCIALDATA_API_KEY, or POLL_INTERVAL=0 to run without "+
+			"the poller", c.PollInterval)
+	}
+	return nil
+}
+
+// S3BucketLookups are the values of S3_BUCKET_LOOKUP.
+var S3BucketLookups = []string{"auto", "path", "virtual-host"}
+
+func (c *Config) validateS3() []error {
+	var errs []error
+	switch {
+	case c.S3AccessKey != "" && c.S3SecretKey == "":
+		errs = append(errs, errors.New("S3_SECRET_KEY must be set with S3_ACCESS_KEY (set both, or neither for the AWS credential chain)"))
+	case c.S3AccessKey == "" && c.S3SecretKey != "":
+		errs = append(errs, errors.New("S3_ACCESS_KEY must be set with S3_SECRET_KEY (set both, or neither for the AWS credential chain)"))
+	}
+	if !slices.Contains(S3BucketLookups, c.S3BucketLookup) {
+		errs = append(errs, fmt.Errorf("S3_BUCKET_LOOKUP=%q: want one of %s", c.S3BucketLookup, strings.Join(S3BucketLookups, ", ")))
+	}
+	if strings.TrimSpace(c.S3Region) != c.S3Region || strings.ContainsAny(c.S3Region, " /") {
+		errs = append(errs, fmt.Errorf("S3_REGION=%q: want a region name such as us-east-1", c.S3Region))
+	}
+	return errs
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/socialhook/pipeline/internal/config"
 )
 
-// baseEnv returns the smallest valid environment: only the required S3 credentials, plus extra.
+// baseEnv returns a small valid environment: static S3 credentials, plus extra.
 func baseEnv(extra map[string]string) map[string]string {
 	env := map[string]string{
 		"S3_ACCESS_KEY": "access",
@@ -51,6 +51,16 @@ func TestParseDefaults(t *testing.T) {
 		{"JOB_WAIT_TIMEOUT", cfg.JobWaitTimeout, 7 * 24 * time.Hour},
 		{"SPOOL_DRAIN_RATE", cfg.SpoolDrainRate, 20.0},
 		{"SPOOL_DRAIN_CONCURRENCY", cfg.SpoolDrainConcurrency, 1},
+		{"TEMPORAL_TLS", cfg.TemporalTLS, false},
+		{"TEMPORAL_TLS_CERT", cfg.TemporalTLSCert, ""},
+		{"TEMPORAL_TLS_KEY", cfg.TemporalTLSKey, ""},
+		{"TEMPORAL_TLS_CA", cfg.TemporalTLSCA, ""},
+		{"TEMPORAL_TLS_SERVER_NAME", cfg.TemporalTLSServerName, ""},
+		{"TEMPORAL_API_KEY", cfg.TemporalAPIKey, ""},
+		{"TLS off", cfg.TemporalTLSEnabled(), false},
+		{"S3_REGION", cfg.S3Region, ""},
+		{"S3_BUCKET_LOOKUP", cfg.S3BucketLookup, "auto"},
+		{"REGISTER_SEARCH_ATTRIBUTES", cfg.RegisterSearchAttributes, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,10 +159,51 @@ func TestParseValidOverrides(t *testing.T) {
 				require.Equal(t, 90*time.Second, cfg.StartTimeout)
 			},
 		},
+		{
+			name: "no S3 keys selects the AWS credential chain",
+			env:  map[string]string{"S3_ACCESS_KEY": "", "S3_SECRET_KEY": ""},
+			check: func(t *testing.T, cfg config.Config) {
+				require.Empty(t, cfg.S3AccessKey)
+				require.Empty(t, cfg.S3SecretKey)
+			},
+		},
+		{
+			name: "S3_REGION and S3_BUCKET_LOOKUP for AWS S3",
+			env:  map[string]string{"S3_REGION": "eu-west-1", "S3_BUCKET_LOOKUP": "virtual-host", "S3_ENDPOINT": "s3.eu-west-1.amazonaws.com:443"},
+			check: func(t *testing.T, cfg config.Config) {
+				require.Equal(t, "eu-west-1", cfg.S3Region)
+				require.Equal(t, "virtual-host", cfg.S3BucketLookup)
+			},
+		},
+		{
+			name: "empty S3_BUCKET_LOOKUP uses the default",
+			env:  map[string]string{"S3_BUCKET_LOOKUP": ""},
+			check: func(t *testing.T, cfg config.Config) {
+				require.Equal(t, "auto", cfg.S3BucketLookup)
+			},
+		},
+		{
+			name: "S3_BUCKET_LOOKUP path",
+			env:  map[string]string{"S3_BUCKET_LOOKUP": "path"},
+			check: func(t *testing.T, cfg config.Config) {
+				require.Equal(t, "path", cfg.S3BucketLookup)
+			},
+		},
+		{
+			name: "REGISTER_SEARCH_ATTRIBUTES false",
+			env:  map[string]string{"REGISTER_SEARCH_ATTRIBUTES": "false"},
+			check: func(t *testing.T, cfg config.Config) {
+				require.False(t, cfg.RegisterSearchAttributes)
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := config.Parse(baseEnv(tc.env))
+			env := baseEnv(nil)
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			cfg, err := config.Parse(env)
 			require.NoError(t, err)
 			tc.check(t, cfg)
 		})
@@ -175,11 +226,6 @@ func TestParseErrors(t *testing.T) {
 			name:      "missing S3_SECRET_KEY",
 			env:       map[string]string{"S3_ACCESS_KEY": "access"},
 			wantInErr: "S3_SECRET_KEY",
-		},
-		{
-			name:      "missing both S3 keys",
-			env:       map[string]string{},
-			wantInErr: "S3_",
 		},
 		{
 			name:      "empty S3_ACCESS_KEY",
@@ -352,6 +398,26 @@ func TestParseErrors(t *testing.T) {
 			wantInErr: "SOCIALDATA_WEBHOOK_TOKEN",
 		},
 		{
+			name:      "S3_ACCESS_KEY without S3_SECRET_KEY, the other unset",
+			env:       map[string]string{"S3_ACCESS_KEY": "access"},
+			wantInErr: "S3_SECRET_KEY must be set with S3_ACCESS_KEY",
+		},
+		{
+			name:      "S3_BUCKET_LOOKUP unknown",
+			env:       baseEnv(map[string]string{"S3_BUCKET_LOOKUP": "dns"}),
+			wantInErr: "S3_BUCKET_LOOKUP",
+		},
+		{
+			name:      "S3_REGION with a space",
+			env:       baseEnv(map[string]string{"S3_REGION": "us east 1"}),
+			wantInErr: "S3_REGION",
+		},
+		{
+			name:      "REGISTER_SEARCH_ATTRIBUTES not a bool",
+			env:       baseEnv(map[string]string{"REGISTER_SEARCH_ATTRIBUTES": "sometimes"}),
+			wantInErr: "REGISTER_SEARCH_ATTRIBUTES",
+		},
+		{
 			name:      "DATAFILE_ALLOWED_HOSTS inner wildcard",
 			env:       baseEnv(map[string]string{"DATAFILE_ALLOWED_HOSTS": "s3.*.amazonaws.com"}),
 			wantInErr: "DATAFILE_ALLOWED_HOSTS",
@@ -405,6 +471,44 @@ func TestRequireIngress(t *testing.T) {
 			}
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "SOCIALDATA_WEBHOOK_TOKEN")
+		})
+	}
+}
+
+func TestRequireWorker(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		// wantInErr are the texts the error must hold; none means no error.
+		wantInErr []string
+	}{
+		{name: "poller with a key", env: map[string]string{"SOCIALDATA_API_KEY": "key"}},
+		{name: "no poller, no key", env: map[string]string{"POLL_INTERVAL": "0"}},
+		{name: "no poller, a key", env: map[string]string{"POLL_INTERVAL": "0", "SOCIALDATA_API_KEY": "key"}},
+		{
+			name:      "default poller without a key",
+			env:       map[string]string{},
+			wantInErr: []string{"POLL_INTERVAL=5m0s", "SOCIALDATA_API_KEY", "POLL_INTERVAL=0"},
+		},
+		{
+			name:      "poller with a blank key",
+			env:       map[string]string{"POLL_INTERVAL": "1h", "SOCIALDATA_API_KEY": "  "},
+			wantInErr: []string{"POLL_INTERVAL=1h0m0s", "SOCIALDATA_API_KEY"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse(baseEnv(tc.env))
+			require.NoError(t, err, "the ingress shares the configuration: Parse itself must accept it")
+			err = cfg.RequireWorker()
+			if len(tc.wantInErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, want := range tc.wantInErr {
+				require.ErrorContains(t, err, want)
+			}
 		})
 	}
 }

@@ -1,11 +1,13 @@
 // Package connect owns how the pipeline's processes reach their dependencies: the Temporal client (logging
-// through the root zap logger) and the MinIO store, both from the one Config.
+// through the root zap logger, over TLS or mTLS and with an API key when configured) and the S3 store, both
+// from the one Config.
 package connect
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -22,25 +24,61 @@ func Temporal(ctx context.Context, cfg config.Config, logger *zap.Logger) (clien
 // TemporalWithMetrics is Temporal with the SDK's metrics going to handler (see package metrics); nil drops
 // them.
 func TemporalWithMetrics(ctx context.Context, cfg config.Config, logger *zap.Logger, handler client.MetricsHandler) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:       cfg.TemporalAddress,
-		Namespace:      cfg.TemporalNamespace,
-		Logger:         logging.Temporal(logger),
-		MetricsHandler: handler,
-	})
+	opts, err := TemporalOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = logging.Temporal(logger)
+	opts.MetricsHandler = handler
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
 }
 
+// TemporalOptions returns the client options of cfg, without logger and metrics: address, namespace, the TLS
+// configuration (config.Config.TemporalTLSConfig; nil dials in plaintext) and, with TEMPORAL_API_KEY, the key
+// as bearer credentials. The SDK itself adds the temporal-namespace header, from each request's namespace,
+// that Temporal Cloud routes API-key calls on.
+func TemporalOptions(cfg config.Config) (client.Options, error) {
+	tlsConf, err := cfg.TemporalTLSConfig()
+	if err != nil {
+		return client.Options{}, fmt.Errorf("temporal tls: %w", err)
+	}
+	opts := client.Options{
+		HostPort:          cfg.TemporalAddress,
+		Namespace:         cfg.TemporalNamespace,
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf},
+	}
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return opts, nil
+}
+
 // Store returns the object store described by cfg. It does not contact the server.
 func Store(cfg config.Config) (*storage.Store, error) {
 	return storage.New(storage.Options{
-		Endpoint:  cfg.S3Endpoint,
-		AccessKey: cfg.S3AccessKey,
-		SecretKey: cfg.S3SecretKey,
-		Bucket:    cfg.S3Bucket,
-		UseSSL:    cfg.S3UseSSL,
+		Endpoint:     cfg.S3Endpoint,
+		AccessKey:    cfg.S3AccessKey,
+		SecretKey:    cfg.S3SecretKey,
+		Region:       cfg.S3Region,
+		BucketLookup: BucketLookup(cfg.S3BucketLookup),
+		Bucket:       cfg.S3Bucket,
+		UseSSL:       cfg.S3UseSSL,
 	})
+}
+
+// BucketLookup maps S3_BUCKET_LOOKUP (config.S3BucketLookups) to minio-go's lookup: path, virtual-host, and
+// anything else (auto) lets minio-go choose.
+func BucketLookup(name string) minio.BucketLookupType {
+	switch name {
+	case "path":
+		return minio.BucketLookupPath
+	case "virtual-host":
+		return minio.BucketLookupDNS
+	default:
+		return minio.BucketLookupAuto
+	}
 }

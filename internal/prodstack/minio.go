@@ -56,7 +56,10 @@ func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 	drives := filepath.Join(opts.Dir, "drive{1..."+strconv.Itoa(opts.Drives)+"}")
 	cmd := exec.Command(bin, "server", drives, "--address", endpoint, "--console-address", console, "--quiet")
 	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+opts.User, "MINIO_ROOT_PASSWORD="+opts.Password,
-		"MINIO_BROWSER_REDIRECT=off", "MINIO_UPDATE=off")
+		"MINIO_BROWSER_REDIRECT=off", "MINIO_UPDATE=off",
+		// The four drives are directories on the machine's root disk, which MinIO refuses in erasure mode
+		// ("drive not found") unless told it runs in CI; production drives are disks of their own.
+		"MINIO_CI_CD=on")
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	proc, err := devstack.StartProcess(cmd)
@@ -76,19 +79,19 @@ func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 // Drive is the directory of drive i (1-based).
 func (m *MinIO) Drive(i int) string { return filepath.Join(m.opts.Dir, "drive"+strconv.Itoa(i)) }
 
-// WipeDrive deletes everything on drive i while the server runs, as a disk replaced by an empty one: objects
-// stay readable from the other drives' shards, and MinIO heals the drive.
+// WipeDrive replaces drive i with an empty one while the server runs, as a failed disk swapped for a new one:
+// everything on it (objects' shards and MinIO's own metadata) is gone at once. Objects stay readable and
+// writable from the other drives' shards, and MinIO heals the new drive in the background. The old contents
+// are moved aside in one rename (a removal while MinIO writes would race with it) and then deleted.
 func (m *MinIO) WipeDrive(i int) error {
-	entries, err := os.ReadDir(m.Drive(i))
-	if err != nil {
-		return err
+	old := m.Drive(i) + ".wiped"
+	if err := os.Rename(m.Drive(i), old); err != nil {
+		return fmt.Errorf("wipe drive %d: %w", i, err)
 	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(m.Drive(i), e.Name())); err != nil {
-			return err
-		}
+	if err := os.Mkdir(m.Drive(i), 0o755); err != nil {
+		return fmt.Errorf("wipe drive %d: %w", i, err)
 	}
-	return nil
+	return os.RemoveAll(old)
 }
 
 // Stop stops the server.

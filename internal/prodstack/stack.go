@@ -71,6 +71,8 @@ type Stack struct {
 
 	fakeSrv *httptest.Server
 	env     map[string]string
+	bins    string
+	logDir  string
 }
 
 // Versions are deploy/versions.env's settings.
@@ -184,24 +186,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	bins := opts.Bins
-	if bins == "" {
-		bins = filepath.Join(s.Dir, "bin")
-		if _, _, err := BuildBinaries(ctx, bins); err != nil {
+	s.bins, s.logDir = opts.Bins, logDir
+	if s.bins == "" {
+		s.bins = filepath.Join(s.Dir, "bin")
+		if _, _, err := BuildBinaries(ctx, s.bins); err != nil {
 			return nil, err
 		}
 	}
 	for i := range opts.Workers {
-		healthAddr, err := devstack.FreeAddr()
+		p, err := s.NewWorker("worker-"+strconv.Itoa(i+1), nil)
 		if err != nil {
 			return nil, err
 		}
-		p, err := newPipeline("worker-"+strconv.Itoa(i+1), filepath.Join(bins, "worker"),
-			s.processEnv(map[string]string{"WORKER_HEALTH_ADDR": healthAddr}), logDir)
-		if err != nil {
-			return nil, err
-		}
-		p.ReadyURL = "http://" + healthAddr + "/healthz"
 		s.Workers = append(s.Workers, p)
 	}
 	for i := range opts.Ingresses {
@@ -210,7 +206,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 		name := "ingress-" + strconv.Itoa(i+1)
-		p, err := newPipeline(name, filepath.Join(bins, "ingress"), s.processEnv(map[string]string{
+		p, err := newPipeline(name, filepath.Join(s.bins, "ingress"), s.processEnv(map[string]string{
 			"INGRESS_ADDR": addr, "SPOOL_PATH": filepath.Join(s.Dir, name, "spool.db"),
 		}), logDir)
 		if err != nil {
@@ -227,6 +223,25 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}
 	return s, nil
+}
+
+// NewWorker makes (does not start) one more worker process of the tier's binary, with the tier's
+// configuration plus env.
+func (s *Stack) NewWorker(name string, env map[string]string) (*Pipeline, error) {
+	healthAddr, err := devstack.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]string{"WORKER_HEALTH_ADDR": healthAddr}
+	for k, v := range env {
+		own[k] = v
+	}
+	p, err := newPipeline(name, filepath.Join(s.bins, "worker"), s.processEnv(own), s.logDir)
+	if err != nil {
+		return nil, err
+	}
+	p.ReadyURL = "http://" + healthAddr + "/healthz"
+	return p, nil
 }
 
 func (s *Stack) temporalOptions(out *os.File) (TemporalOptions, error) {

@@ -135,7 +135,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*TemporalServer, 
 	if err := t.Start(ctx); err != nil {
 		return nil, err
 	}
-	if err := t.ensureNamespace(ctx); err != nil {
+	if err := t.EnsureNamespace(ctx, opts.Namespace); err != nil {
 		_ = t.Stop()
 		return nil, err
 	}
@@ -199,9 +199,9 @@ func (t *TemporalServer) health(ctx context.Context) error {
 	return err
 }
 
-// ensureNamespace registers the namespace with its retention (the dedupe window) and waits until the
+// EnsureNamespace registers namespace with the tier's retention (the dedupe window) and waits until the
 // frontend serves it: a new namespace reaches the frontend's cache a few seconds after it is registered.
-func (t *TemporalServer) ensureNamespace(ctx context.Context) error {
+func (t *TemporalServer) EnsureNamespace(ctx context.Context, namespace string) error {
 	tc, err := t.TLS()
 	if err != nil {
 		return err
@@ -214,14 +214,14 @@ func (t *TemporalServer) ensureNamespace(ctx context.Context) error {
 	}
 	defer nc.Close()
 	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace: t.opts.Namespace, WorkflowExecutionRetentionPeriod: durationpb.New(t.opts.Retention),
+		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(t.opts.Retention),
 		Description: "SocialHook pipeline (production-topology test tier)",
 	})
 	var exists *serviceerror.NamespaceAlreadyExists
 	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("register namespace %s: %w", t.opts.Namespace, err)
+		return fmt.Errorf("register namespace %s: %w", namespace, err)
 	}
-	c, err := t.Dial(ctx, t.opts.Namespace)
+	c, err := t.Dial(ctx, namespace)
 	if err != nil {
 		return err
 	}
@@ -229,13 +229,13 @@ func (t *TemporalServer) ensureNamespace(ctx context.Context) error {
 	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for {
-		_, err := c.CountWorkflow(waitCtx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.opts.Namespace})
+		_, err := c.CountWorkflow(waitCtx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace})
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-waitCtx.Done():
-			return fmt.Errorf("namespace %s not served: %w", t.opts.Namespace, err)
+			return fmt.Errorf("namespace %s not served: %w", namespace, err)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -317,6 +317,11 @@ global:
         requireClientAuth: true
         clientCaFiles:
           - "{{.PKI.CA}}"
+    # The server's own clients of the frontend (the worker role: schedules, system workflows, and the
+    # frontend's calls to itself) must present a certificate too.
+    systemWorker:
+      certFile: "{{.PKI.ServerCert}}"
+      keyFile: "{{.PKI.ServerKey}}"
       client:
         serverName: "{{.PKI.ServerName}}"
         rootCaFiles:

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -24,11 +25,21 @@ var ErrNotFound = errors.New("object not found")
 
 // Options configures a Store.
 type Options struct {
-	Endpoint  string
+	// Endpoint is the S3 server's host:port.
+	Endpoint string
+	// AccessKey and SecretKey are static credentials. Both empty selects the AWS credential chain
+	// (Credentials).
 	AccessKey string
 	SecretKey string
-	Bucket    string
-	UseSSL    bool
+	// Region is the bucket's region; empty lets minio-go ask the server (GetBucketLocation, once per bucket).
+	Region string
+	// BucketLookup is how requests address the bucket: minio.BucketLookupAuto (the zero value),
+	// minio.BucketLookupPath or minio.BucketLookupDNS (virtual-host style).
+	BucketLookup minio.BucketLookupType
+	Bucket       string
+	UseSSL       bool
+	// Transport replaces minio-go's HTTP transport (nil keeps it); tests record requests with it.
+	Transport http.RoundTripper
 }
 
 // Store reads and writes the pipeline's objects in one bucket.
@@ -40,13 +51,35 @@ type Store struct {
 // New returns a Store for the bucket described by opts. It does not contact the server.
 func New(opts Options) (*Store, error) {
 	client, err := minio.New(opts.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, ""),
-		Secure: opts.UseSSL,
+		Creds:        Credentials(opts),
+		Secure:       opts.UseSSL,
+		Region:       opts.Region,
+		BucketLookup: opts.BucketLookup,
+		Transport:    opts.Transport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create minio client: %w", err)
 	}
 	return &Store{client: client, bucket: opts.Bucket}, nil
+}
+
+// Credentials returns opts' static keys when either is set. Otherwise it returns the AWS credential chain, the
+// first that has credentials winning: the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN), the shared credentials and config files (AWS_SHARED_CREDENTIALS_FILE or
+// ~/.aws/credentials, AWS_CONFIG_FILE or ~/.aws/config; profile AWS_PROFILE or default), then the machine's
+// role: web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as EKS sets them; STS of opts.Region or
+// AWS_REGION), ECS or EKS Pod Identity container credentials (AWS_CONTAINER_CREDENTIALS_*), else EC2
+// instance metadata. Role credentials are refreshed before they expire. With none found, requests go
+// unsigned and the server refuses them (Ping fails at start).
+func Credentials(opts Options) *credentials.Credentials {
+	if opts.AccessKey != "" || opts.SecretKey != "" {
+		return credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, "")
+	}
+	return credentials.NewChainCredentials([]credentials.Provider{
+		&credentials.EnvAWS{},
+		&credentials.FileAWSCredentials{},
+		&credentials.IAM{Region: opts.Region},
+	})
 }
 
 // Bucket returns the bucket name.

@@ -1,0 +1,64 @@
+//go:build prod
+
+package prodtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socialhook/pipeline/workflows"
+)
+
+// A worker on a namespace that has none of the pipeline's search attributes registers them and reports ready
+// only once a start that sets them is accepted: on a real server they are unusable for about 2 s after they
+// are added, so a start made the moment the worker is ready fails unless the worker waited.
+func TestSearchAttributesUsableWhenWorkerReady(t *testing.T) {
+	ns := "sa-ready-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	require.NoError(t, tier.Temporal.EnsureNamespace(t.Context(), ns))
+	w, err := tier.NewWorker("worker-"+ns, map[string]string{"TEMPORAL_NAMESPACE": ns, "POLL_INTERVAL": "0", "TASK_QUEUE": ns})
+	require.NoError(t, err)
+	require.NoError(t, w.Start(t.Context()))
+	t.Cleanup(func() { _ = w.Stop() })
+
+	c, err := tier.Temporal.Dial(t.Context(), ns)
+	require.NoError(t, err)
+	defer c.Close()
+	var attrs []temporal.SearchAttributeUpdate
+	for _, k := range workflows.SearchAttributeKeys() {
+		attrs = append(attrs, k.(temporal.SearchAttributeKeyKeyword).ValueSet("ready-check"))
+	}
+	run, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
+		ID: "sa-ready-check", TaskQueue: ns + "-nobody", TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+	}, "SearchAttributeReadyCheck")
+	require.NoError(t, err, "a start right after the worker is ready sets every search attribute")
+	require.NoError(t, c.TerminateWorkflow(context.WithoutCancel(t.Context()), run.GetID(), run.GetRunID(), "test done"))
+}
+
+// With REGISTER_SEARCH_ATTRIBUTES=false, a worker on a namespace without the attributes does not add them: it
+// stops, naming them and the operator command.
+func TestSearchAttributesNotRegisteredWhenOff(t *testing.T) {
+	ns := "sa-off-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	require.NoError(t, tier.Temporal.EnsureNamespace(t.Context(), ns))
+	name := "worker-" + ns
+	w, err := tier.NewWorker(name, map[string]string{"TEMPORAL_NAMESPACE": ns, "POLL_INTERVAL": "0",
+		"TASK_QUEUE": ns, "REGISTER_SEARCH_ATTRIBUTES": "false"})
+	require.NoError(t, err)
+	require.Error(t, w.Start(t.Context()), "the worker must not become ready")
+	log, err := os.ReadFile(filepath.Join(tier.Dir, "logs", name+".log"))
+	require.NoError(t, err)
+	require.Contains(t, string(log), "temporal operator search-attribute create --namespace "+ns)
+	resp, err := tier.Client.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+	require.NoError(t, err)
+	for _, k := range workflows.SearchAttributeKeys() {
+		require.NotContains(t, resp.GetCustomAttributes(), k.GetName(), "nothing registered")
+	}
+}
