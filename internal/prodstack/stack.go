@@ -20,6 +20,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/internal/config"
+	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/devstack"
 	"github.com/socialhook/pipeline/internal/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/logging"
@@ -176,10 +178,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.Fake.SetBaseURL(s.FakeURL)
 
 	s.env = s.baseEnv(opts.Env)
-	if s.Client, err = s.Temporal.Dial(ctx, Namespace); err != nil {
+	// The harness's own client and store come from the processes' configuration, through the same code.
+	cfg, err := config.Parse(s.env)
+	if err != nil {
 		return nil, err
 	}
-	if s.Store, err = storage.New(storage.Options{Endpoint: s.MinIO.Endpoint, AccessKey: s3User, SecretKey: s3Password, Bucket: Bucket}); err != nil {
+	if s.Client, err = connect.Temporal(ctx, cfg, s.Logger); err != nil {
+		return nil, err
+	}
+	if s.Store, err = connect.Store(cfg); err != nil {
 		return nil, err
 	}
 	if err := devstack.EnsureBucket(ctx, s.Store); err != nil {
