@@ -18,7 +18,7 @@ export LOG_FORMAT ?= console
 
 GO_TEST_FLAGS ?= -count=1
 
-.PHONY: bench run run-prod demo tools tools-prod test test-prod test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz ui-check
+.PHONY: bench bench-prod run run-prod demo tools tools-prod test test-prod test-unit fake-socialdata lint compose-config bench-datafile clean-data faults fault-temporal fault-minio fault-duplicates fault-worker-kill fault-ingress-sigterm fuzz ui-check
 
 ## run: start Temporal (UI :8233), MinIO (:9000, console :9001), the worker and the ingress (:8080)
 run: tools
@@ -105,6 +105,10 @@ compose-config:
 ## bench: the pipeline against Temporal's own limits on one server, every figure and ratio (BENCHMARKS.md)
 bench: tools
 	go run ./cmd/bench
+
+## bench-prod: the accept and end-to-end phases on the dev server and on the production topology (temporal-server on PostgreSQL, mTLS, erasure-coded MinIO), a fresh tier with 1 and with 2 ingress + worker processes, side by side (BENCHMARKS.md); ≈ 5 min
+bench-prod: tools-prod
+	go run ./cmd/bench -topology dev,prod -phases start,e2e -replicas 1,2
 
 ## bench-datafile: only the datafile phase: a 1 GiB datafile through FetchDatafile, MiB/s and the worker's peak RSS
 bench-datafile: tools

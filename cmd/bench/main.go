@@ -11,6 +11,11 @@
 //   - the spool drain (only with -phases drain): live webhooks' accept latency while a backlog of spooled
 //     webhooks drains, with the old uncapped drainer vs the default SPOOL_DRAIN_RATE/SPOOL_DRAIN_CONCURRENCY.
 //
+// With -topology prod (prod.go) the start and e2e phases run instead on the production topology of `make
+// test-prod` (internal/prodstack: temporal-server on PostgreSQL with an mTLS frontend, MinIO erasure-coded on
+// four drives, the real ingress and worker binaries as processes), on a fresh tier for each of -replicas
+// ingress/worker counts, and a side-by-side table closes the run; -topology dev,prod runs both.
+//
 // Load goes to loopback only and every phase is bounded in count. Flags set the sizes.
 package main
 
@@ -20,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +42,8 @@ type config struct {
 	drainRounds  int
 	drainLiveMax time.Duration
 	phases       map[string]bool
+	topologies   map[string]bool
+	replicas     []int
 }
 
 func main() {
@@ -51,8 +59,16 @@ func main() {
 	flag.Float64Var(&c.drainLive, "drain-live", 10, "live webhooks per second sent while the backlog drains (the dev server here takes ≈ 30 job events/s in all)")
 	flag.IntVar(&c.drainRounds, "drain-rounds", 2, "drains in the drain phase, alternating the settings (2: each once, 4: ABBA)")
 	flag.DurationVar(&c.drainLiveMax, "drain-live-max", 6*time.Minute, "longest live webhooks are sent during one drain (the spool may not empty while they are)")
+	topologies := flag.String("topology", "dev", "servers to run the phases on: dev (the dev server, every phase), prod (the production topology, start and e2e phases only), or dev,prod")
+	replicas := flag.String("replicas", "1,2", "with -topology prod: ingress and worker process counts, a fresh tier for each")
 	cpuProfile := flag.String("cpuprofile", "", "write the bench process's CPU profile (ingress, workers, load) to this file")
 	flag.Parse()
+	c.phases, c.topologies = set(*phases), set(*topologies)
+	var err error
+	if c.replicas, err = counts(*replicas); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -replicas:", err)
+		os.Exit(2)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -65,10 +81,6 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	c.phases = map[string]bool{}
-	for _, p := range strings.Split(*phases, ",") {
-		c.phases[strings.TrimSpace(p)] = true
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	if err := run(ctx, c); err != nil {
@@ -76,4 +88,26 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// set is the comma-separated list s as a set.
+func set(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		m[strings.TrimSpace(p)] = true
+	}
+	return m
+}
+
+// counts parses a comma-separated list of counts, each at least 1.
+func counts(s string) ([]int, error) {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a count >= 1", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -103,3 +103,6 @@ func (p *Pipeline) Pid() int {
 	}
 	return p.proc.Pid()
 }
+
+// WebhookURL is an ingress's SocialData webhook URL (with the tier's token).
+func (p *Pipeline) WebhookURL() string { return p.BaseURL + "/webhooks/socialdata/" + WebhookToken }

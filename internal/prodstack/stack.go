@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -208,19 +209,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.Workers = append(s.Workers, p)
 	}
 	for i := range opts.Ingresses {
-		addr, err := devstack.FreeAddr()
+		p, err := s.NewIngress("ingress-"+strconv.Itoa(i+1), nil)
 		if err != nil {
 			return nil, err
 		}
-		name := "ingress-" + strconv.Itoa(i+1)
-		p, err := newPipeline(name, filepath.Join(s.bins, "ingress"), s.processEnv(map[string]string{
-			"INGRESS_ADDR": addr, "SPOOL_PATH": filepath.Join(s.Dir, name, "spool.db"),
-		}), logDir)
-		if err != nil {
-			return nil, err
-		}
-		p.BaseURL = "http://" + addr
-		p.ReadyURL = p.BaseURL + "/readyz"
 		s.Ingresses = append(s.Ingresses, p)
 	}
 	// Workers first: they register the search attributes every start sets and wait until they are usable.
@@ -248,6 +240,26 @@ func (s *Stack) NewWorker(name string, env map[string]string) (*Pipeline, error)
 		return nil, err
 	}
 	p.ReadyURL = "http://" + healthAddr + "/healthz"
+	return p, nil
+}
+
+// NewIngress makes (does not start) one more ingress process of the tier's binary, with the tier's
+// configuration plus env, a free address and a spool file of its own (Dir/<name>/spool.db).
+func (s *Stack) NewIngress(name string, env map[string]string) (*Pipeline, error) {
+	addr, err := devstack.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]string{"INGRESS_ADDR": addr, "SPOOL_PATH": filepath.Join(s.Dir, name, "spool.db")}
+	for k, v := range env {
+		own[k] = v
+	}
+	p, err := newPipeline(name, filepath.Join(s.bins, "ingress"), s.processEnv(own), s.logDir)
+	if err != nil {
+		return nil, err
+	}
+	p.BaseURL = "http://" + addr
+	p.ReadyURL = p.BaseURL + "/readyz"
 	return p, nil
 }
 
@@ -334,13 +346,11 @@ func (s *Stack) processEnv(own map[string]string) []string {
 	return env
 }
 
-// Env is the tier's pipeline configuration (for a client of the tier's own, e.g. the temporal CLI).
-func (s *Stack) Env() map[string]string { return s.env }
+// Env is (a copy of) the tier's pipeline configuration, for a client of the tier's own, e.g. the temporal CLI.
+func (s *Stack) Env() map[string]string { return maps.Clone(s.env) }
 
 // WebhookURL is ingress i's SocialData webhook URL.
-func (s *Stack) WebhookURL(i int) string {
-	return s.Ingresses[i].BaseURL + "/webhooks/socialdata/" + WebhookToken
-}
+func (s *Stack) WebhookURL(i int) string { return s.Ingresses[i].WebhookURL() }
 
 // Close stops the processes, then the servers, and removes the tier's files unless PRODSTACK_KEEP is set.
 func (s *Stack) Close() {
