@@ -46,9 +46,11 @@ ui-check:
 tools:
 	@bash scripts/install-tools.sh
 
-## test: every test: gofmt, vet, unit and workflow tests, and end-to-end tests on a real dev server and MinIO
-test: tools lint
+## test: every test: gofmt, vet, unit and workflow tests, end-to-end and fault tests on a real dev server and
+## MinIO, then the production-topology tier (test-prod)
+test: tools-prod lint
 	go test $(GO_TEST_FLAGS) -race -tags integration -timeout 20m ./...
+	@$(MAKE) --no-print-directory test-prod
 
 ## test-prod: the production topology (prodtest/): temporal-server on PostgreSQL 15 with an mTLS frontend, MinIO
 ## erasure-coded on 4 drives, 2 ingress + 2 worker processes; every event flow and five faults, FIGURES lines.
