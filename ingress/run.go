@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"github.com/socialhook/pipeline/internal/config"
@@ -11,13 +12,19 @@ import (
 	"github.com/socialhook/pipeline/internal/httpserve"
 	procmetrics "github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/spool"
+	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/worker"
 )
 
+// EagerWorker starts the worker the ingress process hosts on its own client (INGRESS_WORKER: workflow tasks
+// and local activities, so every start is eager) and returns how to stop it. The package does not build it:
+// the process composes it (cmd/ingress with worker.StartEager), so the HTTP edge depends on no worker code.
+type EagerWorker func(c client.Client, store *storage.Store) (stop func(), err error)
+
 // Run serves the ingress on cfg.IngressAddr until ctx is done, then shuts down gracefully: the listener
-// closes, in-flight requests (and the workflow starts they wait on) finish, then Run returns.
-func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+// closes, in-flight requests (and the workflow starts they wait on) finish, then Run returns. With eager
+// (nil: none), the process also runs that worker on the ingress's client, stopped last.
+func Run(ctx context.Context, cfg config.Config, logger *zap.Logger, eager EagerWorker) error {
 	if err := cfg.RequireIngress(); err != nil {
 		return err
 	}
@@ -46,14 +53,14 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 		opts.Spool = sp
 		logger.Info("spool open", zap.String("path", cfg.SpoolPath), zap.Int("waiting", sp.Len()))
 	}
-	if cfg.IngressWorker {
-		w, err := worker.StartEager(cfg, tc, store)
+	if eager != nil {
+		stop, err := eager(tc, store)
 		if err != nil {
 			return err
 		}
 		// Deferred first, so it stops last: after the listener closed and the spool drainer stopped, in-flight
 		// workflow tasks (and their local activities) finish before the process exits.
-		defer w.Stop()
+		defer stop()
 		logger.Info("ingress worker started", zap.String("task_queue", cfg.TaskQueue))
 	}
 	srv := New(opts, tc, store, logger)

@@ -127,3 +127,18 @@ func healthHandler(reg *metrics.Registry) http.Handler {
 	})
 	return mux
 }
+
+// Eager is the ingress process's eager worker (ingress.EagerWorker) for cfg, or nil when INGRESS_WORKER is
+// off: cmd/ingress and the dev stack compose it with ingress.Run.
+func Eager(cfg config.Config) func(c client.Client, store *storage.Store) (func(), error) {
+	if !cfg.IngressWorker {
+		return nil
+	}
+	return func(c client.Client, store *storage.Store) (func(), error) {
+		w, err := StartEager(cfg, c, store)
+		if err != nil {
+			return nil, err
+		}
+		return w.Stop, nil
+	}
+}

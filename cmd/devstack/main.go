@@ -174,7 +174,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 		return fmt.Errorf("worker: %w", err)
 	}
 	g.Go(func() error {
-		err := ingress.Run(ingressCtx, cfg, logger.Named("ingress"))
+		err := ingress.Run(ingressCtx, cfg, logger.Named("ingress"), worker.Eager(cfg))
 		ingressDone <- err
 		return err
 	})
