@@ -62,3 +62,20 @@ func TestSearchAttributesNotRegisteredWhenOff(t *testing.T) {
 		require.NotContains(t, resp.GetCustomAttributes(), k.GetName(), "nothing registered")
 	}
 }
+
+// The poller schedule a worker creates catches up the namespace's retention after an outage (the dedupe
+// window), whatever that retention is: here 72h, not the documented 7 days.
+func TestPollerScheduleCatchesUpRetention(t *testing.T) {
+	ns := "catchup-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	require.NoError(t, tier.Temporal.EnsureNamespaceRetention(t.Context(), ns, 72*time.Hour))
+	w, err := tier.NewWorker("worker-"+ns, map[string]string{"TEMPORAL_NAMESPACE": ns, "POLL_INTERVAL": "1h", "TASK_QUEUE": ns})
+	require.NoError(t, err)
+	require.NoError(t, w.Start(t.Context()))
+	t.Cleanup(func() { _ = w.Stop() })
+	c, err := tier.Temporal.Dial(t.Context(), ns)
+	require.NoError(t, err)
+	defer c.Close()
+	desc, err := c.ScheduleClient().GetHandle(t.Context(), workflows.PollerScheduleID).Describe(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 72*time.Hour, desc.Schedule.Policy.CatchupWindow)
+}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -14,17 +16,40 @@ import (
 	"github.com/socialhook/pipeline/workflows"
 )
 
-// catchupWindow is how far back the schedule catches up after an outage: the dedupe window (7 days).
-const catchupWindow = 7 * 24 * time.Hour
+// defaultCatchupWindow is the catch-up window when the namespace's retention cannot be read: the documented
+// dedupe window (7 days).
+const defaultCatchupWindow = 7 * 24 * time.Hour
+
+// CatchupWindow is how far back the poller schedule catches up after an outage: the namespace's retention,
+// which is the dedupe window (an event older than that would no longer dedupe, and its run is gone). A
+// namespace without one, or a client not allowed to describe it, gets defaultCatchupWindow.
+func CatchupWindow(ctx context.Context, c client.Client, namespace string) (time.Duration, error) {
+	resp, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	var denied *serviceerror.PermissionDenied
+	if errors.As(err, &denied) {
+		return defaultCatchupWindow, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("describe namespace %s: %w", namespace, err)
+	}
+	if d := resp.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); d > 0 {
+		return d, nil
+	}
+	return defaultCatchupWindow, nil
+}
 
 // EnsurePollerSchedule creates the socialdata-poller schedule, or updates its interval and action to cfg's:
 // every worker runs it at start, so the schedule always matches the deployed configuration. A paused schedule
 // stays paused.
 //
 // No window may be lost, so overlapping runs are buffered (BufferAll), never skipped, and after an outage the
-// schedule catches up the windows of the last catchupWindow (the dedupe window: older events would not dedupe
-// anyway). Backfills choose their own policy.
+// schedule catches up the windows of the namespace's retention (CatchupWindow). Backfills choose their own
+// policy.
 func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
+	catchupWindow, err := CatchupWindow(ctx, c, cfg.TemporalNamespace)
+	if err != nil {
+		return err
+	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.PollInterval}}}
 	action := &client.ScheduleWorkflowAction{
 		ID:        workflows.PollerWorkflowIDPrefix,
@@ -37,7 +62,7 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 		}},
 	}
 	sc := c.ScheduleClient()
-	_, err := sc.Create(ctx, client.ScheduleOptions{
+	_, err = sc.Create(ctx, client.ScheduleOptions{
 		ID:            workflows.PollerScheduleID,
 		Spec:          spec,
 		Action:        action,

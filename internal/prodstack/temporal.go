@@ -202,6 +202,11 @@ func (t *TemporalServer) health(ctx context.Context) error {
 // EnsureNamespace registers namespace with the tier's retention (the dedupe window) and waits until the
 // frontend serves it: a new namespace reaches the frontend's cache a few seconds after it is registered.
 func (t *TemporalServer) EnsureNamespace(ctx context.Context, namespace string) error {
+	return t.EnsureNamespaceRetention(ctx, namespace, t.opts.Retention)
+}
+
+// EnsureNamespaceRetention is EnsureNamespace with another retention.
+func (t *TemporalServer) EnsureNamespaceRetention(ctx context.Context, namespace string, retention time.Duration) error {
 	tc, err := t.TLS()
 	if err != nil {
 		return err
@@ -214,7 +219,7 @@ func (t *TemporalServer) EnsureNamespace(ctx context.Context, namespace string) 
 	}
 	defer nc.Close()
 	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(t.opts.Retention),
+		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
 		Description: "SocialHook pipeline (production-topology test tier)",
 	})
 	var exists *serviceerror.NamespaceAlreadyExists
