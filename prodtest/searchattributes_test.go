@@ -15,19 +15,37 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/internal/prodstack"
 	"github.com/socialhook/pipeline/workflows"
 )
+
+// workerOnFreshNamespace registers a namespace named prefix-<unique> with retention and makes (does not start)
+// a worker of its own on it, its task queue named after it, with env on top; the worker stops when the test
+// ends.
+func workerOnFreshNamespace(t *testing.T, prefix string, retention time.Duration, env map[string]string) (string, *prodstack.Pipeline) {
+	t.Helper()
+	ns := prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	require.NoError(t, tier.Temporal.EnsureNamespaceRetention(t.Context(), ns, retention))
+	own := map[string]string{"TEMPORAL_NAMESPACE": ns, "TASK_QUEUE": ns}
+	for k, v := range env {
+		own[k] = v
+	}
+	w, err := tier.NewWorker("worker-"+ns, own)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if w.Running() {
+			_ = w.Stop()
+		}
+	})
+	return ns, w
+}
 
 // A worker on a namespace that has none of the pipeline's search attributes registers them and reports ready
 // only once a start that sets them is accepted: on a real server they are unusable for about 2 s after they
 // are added, so a start made the moment the worker is ready fails unless the worker waited.
 func TestSearchAttributesUsableWhenWorkerReady(t *testing.T) {
-	ns := "sa-ready-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	require.NoError(t, tier.Temporal.EnsureNamespace(t.Context(), ns))
-	w, err := tier.NewWorker("worker-"+ns, map[string]string{"TEMPORAL_NAMESPACE": ns, "POLL_INTERVAL": "0", "TASK_QUEUE": ns})
-	require.NoError(t, err)
+	ns, w := workerOnFreshNamespace(t, "sa-ready", 168*time.Hour, map[string]string{"POLL_INTERVAL": "0"})
 	require.NoError(t, w.Start(t.Context()))
-	t.Cleanup(func() { _ = w.Stop() })
 
 	c, err := tier.Temporal.Dial(t.Context(), ns)
 	require.NoError(t, err)
@@ -46,14 +64,10 @@ func TestSearchAttributesUsableWhenWorkerReady(t *testing.T) {
 // With REGISTER_SEARCH_ATTRIBUTES=false, a worker on a namespace without the attributes does not add them: it
 // stops, naming them and the operator command.
 func TestSearchAttributesNotRegisteredWhenOff(t *testing.T) {
-	ns := "sa-off-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	require.NoError(t, tier.Temporal.EnsureNamespace(t.Context(), ns))
-	name := "worker-" + ns
-	w, err := tier.NewWorker(name, map[string]string{"TEMPORAL_NAMESPACE": ns, "POLL_INTERVAL": "0",
-		"TASK_QUEUE": ns, "REGISTER_SEARCH_ATTRIBUTES": "false"})
-	require.NoError(t, err)
+	ns, w := workerOnFreshNamespace(t, "sa-off", 168*time.Hour,
+		map[string]string{"POLL_INTERVAL": "0", "REGISTER_SEARCH_ATTRIBUTES": "false"})
 	require.Error(t, w.Start(t.Context()), "the worker must not become ready")
-	log, err := os.ReadFile(filepath.Join(tier.Dir, "logs", name+".log"))
+	log, err := os.ReadFile(filepath.Join(tier.Dir, "logs", w.Name+".log"))
 	require.NoError(t, err)
 	require.Contains(t, string(log), "temporal operator search-attribute create --namespace "+ns)
 	resp, err := tier.Client.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: ns})
@@ -66,12 +80,8 @@ func TestSearchAttributesNotRegisteredWhenOff(t *testing.T) {
 // The poller schedule a worker creates catches up the namespace's retention after an outage (the dedupe
 // window), whatever that retention is: here 72h, not the documented 7 days.
 func TestPollerScheduleCatchesUpRetention(t *testing.T) {
-	ns := "catchup-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	require.NoError(t, tier.Temporal.EnsureNamespaceRetention(t.Context(), ns, 72*time.Hour))
-	w, err := tier.NewWorker("worker-"+ns, map[string]string{"TEMPORAL_NAMESPACE": ns, "POLL_INTERVAL": "1h", "TASK_QUEUE": ns})
-	require.NoError(t, err)
+	ns, w := workerOnFreshNamespace(t, "catchup", 72*time.Hour, map[string]string{"POLL_INTERVAL": "1h"})
 	require.NoError(t, w.Start(t.Context()))
-	t.Cleanup(func() { _ = w.Stop() })
 	c, err := tier.Temporal.Dial(t.Context(), ns)
 	require.NoError(t, err)
 	defer c.Close()

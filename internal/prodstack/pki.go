@@ -61,7 +61,7 @@ func NewPKI(dir string) (*PKI, error) {
 }
 
 // ClientTLS is a client's TLS config for the frontend: trust CA, present ClientCert, verify ServerName.
-func (p *PKI) ClientTLS() (*tls.Config, error) {
+func (p *PKI) ClientTLS() *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{p.client}, RootCAs: p.ca.Pool(), ServerName: p.ServerName,
-		MinVersion: tls.VersionTLS12}, nil
+		MinVersion: tls.VersionTLS12}
 }

@@ -3,7 +3,6 @@ package prodstack
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,19 +171,17 @@ func (t *TemporalServer) Start(ctx context.Context) error {
 	}
 }
 
-// TLS is the client TLS config for the frontend: the tier's CA and client certificate.
-func (t *TemporalServer) TLS() (*tls.Config, error) { return t.opts.PKI.ClientTLS() }
+// clientOptions reach the frontend over mTLS with the tier's CA and client certificate.
+func (t *TemporalServer) clientOptions(namespace string) client.Options {
+	return client.Options{
+		HostPort: t.HostPort, Namespace: namespace, Logger: t.opts.Logger,
+		ConnectionOptions: client.ConnectionOptions{TLS: t.opts.PKI.ClientTLS()},
+	}
+}
 
 // Dial returns a client of the namespace over mTLS.
 func (t *TemporalServer) Dial(ctx context.Context, namespace string) (client.Client, error) {
-	tc, err := t.TLS()
-	if err != nil {
-		return nil, err
-	}
-	return client.DialContext(ctx, client.Options{
-		HostPort: t.HostPort, Namespace: namespace, Logger: t.opts.Logger,
-		ConnectionOptions: client.ConnectionOptions{TLS: tc},
-	})
+	return client.DialContext(ctx, t.clientOptions(namespace))
 }
 
 func (t *TemporalServer) health(ctx context.Context) error {
@@ -207,13 +204,7 @@ func (t *TemporalServer) EnsureNamespace(ctx context.Context, namespace string) 
 
 // EnsureNamespaceRetention is EnsureNamespace with another retention.
 func (t *TemporalServer) EnsureNamespaceRetention(ctx context.Context, namespace string, retention time.Duration) error {
-	tc, err := t.TLS()
-	if err != nil {
-		return err
-	}
-	nc, err := client.NewNamespaceClient(client.Options{
-		HostPort: t.HostPort, Logger: t.opts.Logger, ConnectionOptions: client.ConnectionOptions{TLS: tc},
-	})
+	nc, err := client.NewNamespaceClient(t.clientOptions(""))
 	if err != nil {
 		return fmt.Errorf("namespace client: %w", err)
 	}
