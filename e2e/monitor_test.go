@@ -80,6 +80,23 @@ func fetchHistory(userID string) ([]workflows.HistoryEntry, error) {
 	return h.Entries, nil
 }
 
+// snapshotOf waits until the stored snapshot of userID is observation observationID and returns its user. The
+// entity writes a change's history entry before the snapshot (two objects), so a reader that has seen the entry
+// polls for the snapshot.
+func snapshotOf(t *testing.T, userID, observationID string) map[string]any {
+	t.Helper()
+	var snap workflows.ProfileSnapshot
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, err := callAPI("/v1/users/"+userID+"/profile", &snap)
+		assert.NoError(c, err)
+		assert.Equal(c, http.StatusOK, code)
+		assert.Equal(c, observationID, snap.ObservationID)
+	}, 20*time.Second, 100*time.Millisecond, "the snapshot of %s is observation %s", userID, observationID)
+	var user map[string]any
+	require.NoError(t, json.Unmarshal(snap.User, &user))
+	return user
+}
+
 // profileStatus asks the user's profile entity for its status.
 func profileStatus(t *testing.T, userID string) workflows.ProfileStatus {
 	t.Helper()
@@ -156,13 +173,11 @@ func TestMonitorSamples(t *testing.T) {
 	require.False(t, e.Mismatch)
 	require.Equal(t, workflows.EventProfileUpdate, e.Source.EventType)
 
-	var snap workflows.ProfileSnapshot
-	require.Equal(t, http.StatusOK, apiGet(t, "/v1/users/44196397/profile", &snap))
-	var user map[string]any
-	require.NoError(t, json.Unmarshal(snap.User, &user))
+	user := snapshotOf(t, "44196397", e.ObservationID)
 	require.Equal(t, "Kekius Maximus", user["name"])
 	require.NotContains(t, user, "changes", "reported changes are not part of the user")
 	// The followed user is observed the same way, by its own entity after the event run: wait until it is stored.
+	var snap workflows.ProfileSnapshot
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		code, err := callAPI("/v1/users/295218901/profile", &snap)
 		assert.NoError(c, err)

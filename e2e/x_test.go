@@ -238,10 +238,7 @@ func TestXAAProfileUpdateBio(t *testing.T) {
 		}
 		assert.Fail(c, "no history entry from the event run", reply.WorkflowID)
 	}, 20*time.Second, 100*time.Millisecond, "the bio change is in the history of user 3001")
-	var snap workflows.ProfileSnapshot
-	require.Equal(t, http.StatusOK, apiGet(t, "/v1/users/3001/profile", &snap))
-	var user map[string]any
-	require.NoError(t, json.Unmarshal(snap.User, &user))
+	user := snapshotOf(t, "3001", workflows.ObservationID(reply.WorkflowID, "3001"))
 	require.Equal(t, "Backend engineer. Go, Temporal and webhooks that never double-fire.", user["description"])
 
 	code, reply = xSigned(t, "main", body)
