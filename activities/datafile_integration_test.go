@@ -21,9 +21,9 @@ import (
 
 	"github.com/socialhook/pipeline/activities"
 	"github.com/socialhook/pipeline/internal/config"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
 

@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
-	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 )
 
 // nextJobID hands every test fresh job ids so tests sharing the stack never collide.

@@ -18,9 +18,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/ingress"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
 

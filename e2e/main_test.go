@@ -2,7 +2,7 @@
 
 // Package e2e holds the end-to-end tests and benchmarks: webhooks go through the real ingress handler over HTTP,
 // runs execute on a real Temporal dev server with the real worker, objects land in a real MinIO server. Only
-// the SocialData API is faked (internal/fakesocialdata). Run with `make test` (or go test -tags integration).
+// the SocialData API is faked (internal/dev/fakesocialdata). Run with `make test` (or go test -tags integration).
 package e2e
 
 import (
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 )
 
 // stack is shared by the package's tests: starting Temporal and MinIO takes seconds, and every test uses its

@@ -19,8 +19,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/socialhook/pipeline/internal/devstack"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/workflows"
 )

@@ -20,9 +20,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
-	"github.com/socialhook/pipeline/internal/promise"
-	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/promise"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
 

@@ -20,11 +20,11 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/socialhook/pipeline/internal/devstack"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
-	"github.com/socialhook/pipeline/internal/promise"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/promise"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	workflowpb "go.temporal.io/api/workflow/v1"
 
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
-	"github.com/socialhook/pipeline/internal/prodstack"
-	"github.com/socialhook/pipeline/internal/promise"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/prodstack"
+	"github.com/socialhook/pipeline/internal/dev/promise"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/workflows"
 )

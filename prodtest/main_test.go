@@ -2,7 +2,7 @@
 
 // Package prodtest is the production-topology tier (`make test-prod`): the pipeline's end-to-end flows and its
 // faults on the real Temporal server over PostgreSQL with an mTLS frontend, MinIO in erasure-coded mode, and
-// two ingress and two worker processes of the real binaries (internal/prodstack). The tests share one tier and
+// two ingress and two worker processes of the real binaries (internal/dev/prodstack). The tests share one tier and
 // run one after the other; each uses event ids of its own, and a fault puts back what it broke before it ends.
 // Every fault prints a FIGURES line; every event answered 200 must be processed exactly once.
 package prodtest
@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/prodstack"
-	"github.com/socialhook/pipeline/internal/promise"
+	"github.com/socialhook/pipeline/internal/dev/prodstack"
+	"github.com/socialhook/pipeline/internal/dev/promise"
 )
 
 var tier *prodstack.Stack

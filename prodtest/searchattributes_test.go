@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/socialhook/pipeline/internal/prodstack"
+	"github.com/socialhook/pipeline/internal/dev/prodstack"
 	"github.com/socialhook/pipeline/workflows"
 )
 

@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
 	"github.com/socialhook/pipeline/worker"
 	"github.com/socialhook/pipeline/workflows"
 )

@@ -15,10 +15,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/socialhook/pipeline/ingress"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/starts"
-	"github.com/socialhook/pipeline/internal/testenv"
 )
 
 // drainSetting is one drainer configuration the drain phase measures.

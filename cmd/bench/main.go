@@ -12,7 +12,7 @@
 //     webhooks drains, with the old uncapped drainer vs the default SPOOL_DRAIN_RATE/SPOOL_DRAIN_CONCURRENCY.
 //
 // With -topology prod (prod.go) the start and e2e phases run instead on the production topology of `make
-// test-prod` (internal/prodstack: temporal-server on PostgreSQL with an mTLS frontend, MinIO erasure-coded on
+// test-prod` (internal/dev/prodstack: temporal-server on PostgreSQL with an mTLS frontend, MinIO erasure-coded on
 // four drives, the real ingress and worker binaries as processes), on a fresh tier for each of -replicas
 // ingress/worker counts, and a side-by-side table closes the run; -topology dev,prod runs both.
 //

@@ -11,11 +11,11 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/socialhook/pipeline/internal/prodstack"
+	"github.com/socialhook/pipeline/internal/dev/prodstack"
 	"github.com/socialhook/pipeline/workflows"
 )
 
-// prodRun runs the start and e2e phases on the production topology (internal/prodstack: temporal-server 1.29.1
+// prodRun runs the start and e2e phases on the production topology (internal/dev/prodstack: temporal-server 1.29.1
 // on PostgreSQL with SQL visibility and an mTLS frontend, MinIO erasure-coded on four drives, the real ingress
 // and worker binaries as processes), on a fresh tier for each of c.replicas, with the dev phases' definitions
 // and code (acceptRounds, e2eRounds). It returns what it measured, one figures per tier, also on error.

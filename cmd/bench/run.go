@@ -22,9 +22,9 @@ import (
 
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/connect"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/starts"
-	"github.com/socialhook/pipeline/internal/testenv"
 	"github.com/socialhook/pipeline/worker"
 	"github.com/socialhook/pipeline/workflows"
 )

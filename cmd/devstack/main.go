@@ -10,7 +10,7 @@
 // to the namespace at every start).
 //
 // With -demo (`make demo`) it also serves the in-repo fake SocialData API where SOCIALDATA_API_URL points and,
-// once the stack is up, sends -demo-duration of demo traffic (internal/demo), then keeps running until stopped.
+// once the stack is up, sends -demo-duration of demo traffic (internal/dev/demo), then keeps running until stopped.
 package main
 
 import (
@@ -30,9 +30,9 @@ import (
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
-	"github.com/socialhook/pipeline/internal/demo"
-	"github.com/socialhook/pipeline/internal/devstack"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/demo"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/httpserve"
 	"github.com/socialhook/pipeline/internal/logging"
 	"github.com/socialhook/pipeline/internal/process"

@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/socialhook/pipeline/internal/config"
-	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
 )
 
 // TestRunRefusesTakenPort takes each port the stack listens on in turn and requires the launcher to stop at

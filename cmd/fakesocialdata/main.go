@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 )
 
 func main() {

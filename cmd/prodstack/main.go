@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/prodstack"
+	"github.com/socialhook/pipeline/internal/dev/prodstack"
 )
 
 func main() {

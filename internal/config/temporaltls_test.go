@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialhook/pipeline/internal/config"
-	"github.com/socialhook/pipeline/internal/config/tlstest"
+	"github.com/socialhook/pipeline/internal/dev/tlstest"
 )
 
 // tlsFiles are PEM files made at test time: a CA, a client pair it signed, and broken variants.

@@ -20,8 +20,8 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/socialhook/pipeline/internal/config"
-	"github.com/socialhook/pipeline/internal/config/tlstest"
 	"github.com/socialhook/pipeline/internal/connect"
+	"github.com/socialhook/pipeline/internal/dev/tlstest"
 )
 
 // pki is a server CA with a frontend certificate for temporal.internal only, a client CA with a worker's

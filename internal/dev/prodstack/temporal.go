@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
 )
 
 // TemporalOptions configures the tier's Temporal server: the real temporal-server binary (all four services in

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
 )
 
 // BuildBinaries builds the real cmd/ingress and cmd/worker into dir and returns their paths.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/workflows"
 )
 

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
 )
 
 // MinIOOptions configures the tier's object store: one MinIO server over several drives, in erasure-coded

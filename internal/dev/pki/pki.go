@@ -1,6 +1,6 @@
 // Package pki makes throwaway certificate authorities and certificates, at run time, for the tests of the
-// Temporal client's TLS configuration (through config/tlstest) and the production-topology tier's mTLS
-// frontend (internal/prodstack): nothing secret is ever committed, and nothing expires in the repository.
+// Temporal client's TLS configuration (through internal/dev/tlstest) and the production-topology tier's mTLS
+// frontend (internal/dev/prodstack): nothing secret is ever committed, and nothing expires in the repository.
 package pki
 
 import (

@@ -14,8 +14,8 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/socialhook/pipeline/internal/demo"
-	"github.com/socialhook/pipeline/internal/testenv"
+	"github.com/socialhook/pipeline/internal/dev/demo"
+	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/workflows"
 )
 

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/pki"
+	"github.com/socialhook/pipeline/internal/dev/pki"
 )
 
 // PKI is the tier's certificate authority and the certificates it signed, as PEM files in one directory: the

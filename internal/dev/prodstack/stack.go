@@ -23,8 +23,8 @@ import (
 
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
-	"github.com/socialhook/pipeline/internal/devstack"
-	"github.com/socialhook/pipeline/internal/fakesocialdata"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
+	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/logging"
 	"github.com/socialhook/pipeline/internal/storage"
 )

@@ -1,4 +1,4 @@
-// Package tlstest makes throwaway CAs and certificates at test time (internal/pki, failing the test instead of
+// Package tlstest makes throwaway CAs and certificates at test time (internal/dev/pki, failing the test instead of
 // returning errors), for the tests of the Temporal client's TLS configuration.
 package tlstest
 
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/pki"
+	"github.com/socialhook/pipeline/internal/dev/pki"
 )
 
 // CA is a certificate authority that signs test certificates.

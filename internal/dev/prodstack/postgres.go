@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/socialhook/pipeline/internal/devstack"
+	"github.com/socialhook/pipeline/internal/dev/devstack"
 )
 
 // PostgresOptions configures the tier's PostgreSQL server: a private cluster of the Debian package's
