@@ -15,10 +15,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // Deps are the dependencies of the activities.
@@ -63,19 +63,19 @@ func (a *Activities) Register(r interface {
 	RegisterActivityWithOptions(any, activity.RegisterOptions)
 }) {
 	for name, fn := range map[string]any{
-		workflows.ArchiveRawActivityName:        a.ArchiveRaw,
-		workflows.FetchDatafileActivityName:     a.FetchDatafile,
-		workflows.RefreshJobActivityName:        a.RefreshJob,
-		workflows.WriteJobManifestActivityName:  a.WriteJobManifest,
-		workflows.StoreMonitorEventActivityName: a.StoreMonitorEvent,
-		workflows.ObserveProfilesActivityName:   a.ObserveProfiles,
-		workflows.WriteProfileActivityName:      a.WriteProfile,
-		workflows.LoadProfileActivityName:       a.LoadProfile,
-		workflows.StoreXEventActivityName:       a.StoreXEvent,
-		workflows.AwaitJobActivityName:          a.AwaitJob,
-		workflows.ListMonitorsActivityName:      a.ListMonitors,
-		workflows.PollMonitorActivityName:       a.PollMonitor,
-		workflows.WriteXDeliveriesActivityName:  a.WriteXDeliveries,
+		contract.ArchiveRawActivityName:        a.ArchiveRaw,
+		contract.FetchDatafileActivityName:     a.FetchDatafile,
+		contract.RefreshJobActivityName:        a.RefreshJob,
+		contract.WriteJobManifestActivityName:  a.WriteJobManifest,
+		contract.StoreMonitorEventActivityName: a.StoreMonitorEvent,
+		contract.ObserveProfilesActivityName:   a.ObserveProfiles,
+		contract.WriteProfileActivityName:      a.WriteProfile,
+		contract.LoadProfileActivityName:       a.LoadProfile,
+		contract.StoreXEventActivityName:       a.StoreXEvent,
+		contract.AwaitJobActivityName:          a.AwaitJob,
+		contract.ListMonitorsActivityName:      a.ListMonitors,
+		contract.PollMonitorActivityName:       a.PollMonitor,
+		contract.WriteXDeliveriesActivityName:  a.WriteXDeliveries,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -83,10 +83,10 @@ func (a *Activities) Register(r interface {
 
 // ArchiveRaw stores a webhook body as received at raw/<source>/<yyyy>/<mm>/<dd>/<workflow-id>.json and returns
 // the key. Rewriting the same key on a retry is harmless: the body is the same.
-func (a *Activities) ArchiveRaw(ctx context.Context, in workflows.ArchiveRawInput) (string, error) {
+func (a *Activities) ArchiveRaw(ctx context.Context, in contract.ArchiveRawInput) (string, error) {
 	if in.WorkflowID == "" || in.Event.Source == "" || len(in.Event.Body) == 0 {
 		return "", temporal.NewNonRetryableApplicationError("archive needs a workflow id, a source and a body",
-			workflows.ErrTypeInvalidInput, nil)
+			contract.ErrTypeInvalidInput, nil)
 	}
 	key := storage.RawKey(in.Event.Source, in.Event.ReceivedAt, in.WorkflowID)
 	if err := a.store.PutBytes(ctx, key, in.Event.Body, "application/json"); err != nil {
@@ -97,9 +97,9 @@ func (a *Activities) ArchiveRaw(ctx context.Context, in workflows.ArchiveRawInpu
 }
 
 // WriteJobManifest stores m at datafiles/<job_id>/manifest.json and returns the key.
-func (a *Activities) WriteJobManifest(ctx context.Context, m workflows.JobManifest) (string, error) {
+func (a *Activities) WriteJobManifest(ctx context.Context, m contract.JobManifest) (string, error) {
 	if m.JobID <= 0 {
-		return "", temporal.NewNonRetryableApplicationError("manifest needs a job id", workflows.ErrTypeInvalidInput, nil)
+		return "", temporal.NewNonRetryableApplicationError("manifest needs a job id", contract.ErrTypeInvalidInput, nil)
 	}
 	if m.RecordedAt.IsZero() {
 		m.RecordedAt = a.now().UTC()
@@ -115,17 +115,17 @@ func (a *Activities) WriteJobManifest(ctx context.Context, m workflows.JobManife
 // retryably (ErrTypeJobNotFinished) while it is pending or processing, and while the API answers 404 — a job
 // registered here may not be known to the API yet (a typo shows as the run waiting, not as a lost webhook).
 // The activity's retry policy is the poll loop.
-func (a *Activities) AwaitJob(ctx context.Context, jobID int64) (workflows.JobStatus, error) {
+func (a *Activities) AwaitJob(ctx context.Context, jobID int64) (contract.JobStatus, error) {
 	st, err := a.RefreshJob(ctx, jobID)
 	var apiErr *socialdata.APIError
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
-		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is not known to the API yet (404)", jobID), workflows.ErrTypeJobNotFinished)
+		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is not known to the API yet (404)", jobID), contract.ErrTypeJobNotFinished)
 	}
 	if err != nil {
 		return st, err
 	}
-	if st.Status != workflows.JobStatusSuccess && st.Status != workflows.JobStatusError {
-		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is still %s", jobID, st.Status), workflows.ErrTypeJobNotFinished)
+	if st.Status != contract.JobStatusSuccess && st.Status != contract.JobStatusError {
+		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is still %s", jobID, st.Status), contract.ErrTypeJobNotFinished)
 	}
 	return st, nil
 }
@@ -133,19 +133,19 @@ func (a *Activities) AwaitJob(ctx context.Context, jobID int64) (workflows.JobSt
 // RefreshJob reads job jobID's current status from the SocialData API (GET /jobs/{id}), to obtain a fresh
 // datafile URL when the one in the webhook has expired. Rate limits and server errors are retried; 402, 403
 // and 404 fail without retry, with the API's message.
-func (a *Activities) RefreshJob(ctx context.Context, jobID int64) (workflows.JobStatus, error) {
+func (a *Activities) RefreshJob(ctx context.Context, jobID int64) (contract.JobStatus, error) {
 	if a.deps.SocialData == nil {
-		return workflows.JobStatus{}, temporal.NewNonRetryableApplicationError(
-			"SOCIALDATA_API_KEY is not configured: cannot refresh the job", workflows.ErrTypeJobAPI, nil)
+		return contract.JobStatus{}, temporal.NewNonRetryableApplicationError(
+			"SOCIALDATA_API_KEY is not configured: cannot refresh the job", contract.ErrTypeJobAPI, nil)
 	}
 	job, err := a.deps.SocialData.GetJob(ctx, jobID)
 	if err != nil {
 		var apiErr *socialdata.APIError
 		if errors.As(err, &apiErr) && !apiErr.Retryable() {
-			return workflows.JobStatus{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("GET /jobs/%d: %d %s", jobID, apiErr.StatusCode, apiErr.Message), workflows.ErrTypeJobAPI, err)
+			return contract.JobStatus{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("GET /jobs/%d: %d %s", jobID, apiErr.StatusCode, apiErr.Message), contract.ErrTypeJobAPI, err)
 		}
-		return workflows.JobStatus{}, fmt.Errorf("refresh job %d: %w", jobID, err)
+		return contract.JobStatus{}, fmt.Errorf("refresh job %d: %w", jobID, err)
 	}
-	return workflows.JobStatus{JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, Message: job.Message}, nil
+	return contract.JobStatus{JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, Message: job.Message}, nil
 }

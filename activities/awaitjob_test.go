@@ -9,9 +9,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/socialhook/pipeline/activities"
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/socialdata"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // AwaitJob is one poll of a registered job: a job the API does not know yet (404) or that still runs is
@@ -33,10 +33,10 @@ func TestAwaitJob(t *testing.T) {
 		wantRetryable bool
 		wantStatus    string
 	}{
-		{name: "unknown yet (404)", apiKey: "key", jobID: 1, wantErrType: workflows.ErrTypeJobNotFinished, wantRetryable: true},
-		{name: "still processing", apiKey: "key", jobID: 3, wantErrType: workflows.ErrTypeJobNotFinished, wantRetryable: true},
+		{name: "unknown yet (404)", apiKey: "key", jobID: 1, wantErrType: contract.ErrTypeJobNotFinished, wantRetryable: true},
+		{name: "still processing", apiKey: "key", jobID: 3, wantErrType: contract.ErrTypeJobNotFinished, wantRetryable: true},
 		{name: "finished", apiKey: "key", jobID: 2, wantStatus: "error"},
-		{name: "refused by the API (401)", apiKey: "wrong", jobID: 2, wantErrType: workflows.ErrTypeJobAPI},
+		{name: "refused by the API (401)", apiKey: "wrong", jobID: 2, wantErrType: contract.ErrTypeJobAPI},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestAwaitJob(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			var st workflows.JobStatus
+			var st contract.JobStatus
 			require.NoError(t, val.Get(&st))
 			require.Equal(t, tt.wantStatus, st.Status)
 		})

@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 const (
@@ -108,40 +108,40 @@ func checkDatafileURL(u *url.URL, allowlist *config.HostAllowlist) error {
 // answers are non-retryable; 403 is reported as ErrTypeURLExpired so the workflow can fetch a fresh URL;
 // 408, 429, 5xx, resets and stalls are retried by the activity's retry policy. A failed attempt leaves no
 // object: the multipart upload is aborted.
-func (a *Activities) FetchDatafile(ctx context.Context, in workflows.FetchDatafileInput) (workflows.Datafile, error) {
+func (a *Activities) FetchDatafile(ctx context.Context, in contract.FetchDatafileInput) (contract.Datafile, error) {
 	logger := activity.GetLogger(ctx)
 	u, err := url.Parse(in.URL)
 	if err != nil || in.JobID <= 0 {
-		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError("datafile URL or job id is invalid",
-			workflows.ErrTypeInvalidInput, nil)
+		return contract.Datafile{}, temporal.NewNonRetryableApplicationError("datafile URL or job id is invalid",
+			contract.ErrTypeInvalidInput, nil)
 	}
 	source := socialdata.RedactURL(in.URL)
 	if err := checkDatafileURL(u, a.deps.Allowlist); err != nil {
-		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHostNotAllowed, nil)
+		return contract.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeHostNotAllowed, nil)
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError("build datafile request", workflows.ErrTypeInvalidInput, err)
+		return contract.Datafile{}, temporal.NewNonRetryableApplicationError("build datafile request", contract.ErrTypeInvalidInput, err)
 	}
 	resp, err := a.datafiles.Do(req)
 	if err != nil {
 		if errors.Is(err, errRedirectNotAllowed) || errors.Is(err, errPrivateAddress) {
-			return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHostNotAllowed, nil)
+			return contract.Datafile{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeHostNotAllowed, nil)
 		}
-		return workflows.Datafile{}, fmt.Errorf("GET %s: %w", source, err)
+		return contract.Datafile{}, fmt.Errorf("GET %s: %w", source, err)
 	}
 	defer resp.Body.Close()
 	if err := classifyStatus(resp.StatusCode, source); err != nil {
-		return workflows.Datafile{}, err
+		return contract.Datafile{}, err
 	}
 
 	maxBytes := a.deps.DatafileMaxBytes
 	if maxBytes > 0 && resp.ContentLength > maxBytes {
-		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("datafile is %d bytes, over DATAFILE_MAX_BYTES (%d)", resp.ContentLength, maxBytes), workflows.ErrTypeTooLarge, nil)
+		return contract.Datafile{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("datafile is %d bytes, over DATAFILE_MAX_BYTES (%d)", resp.ContentLength, maxBytes), contract.ErrTypeTooLarge, nil)
 	}
 	contentType := resp.Header.Get("Content-Type")
 	if contentType == "" {
@@ -158,19 +158,19 @@ func (a *Activities) FetchDatafile(ctx context.Context, in workflows.FetchDatafi
 	size, err := a.store.PutStream(ctx, key, io.TeeReader(progress, hash), resp.ContentLength, contentType)
 	stop()
 	if errors.Is(err, errTooLarge) {
-		return workflows.Datafile{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("datafile exceeds DATAFILE_MAX_BYTES (%d); upload aborted", maxBytes), workflows.ErrTypeTooLarge, nil)
+		return contract.Datafile{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("datafile exceeds DATAFILE_MAX_BYTES (%d); upload aborted", maxBytes), contract.ErrTypeTooLarge, nil)
 	}
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 			err = fmt.Errorf("%w (%w)", err, cause)
 		}
-		return workflows.Datafile{}, fmt.Errorf("copy datafile to %s: %w", key, err)
+		return contract.Datafile{}, fmt.Errorf("copy datafile to %s: %w", key, err)
 	}
 	if resp.ContentLength >= 0 && size != resp.ContentLength {
-		return workflows.Datafile{}, fmt.Errorf("copy datafile to %s: got %d of %d bytes", key, size, resp.ContentLength)
+		return contract.Datafile{}, fmt.Errorf("copy datafile to %s: got %d of %d bytes", key, size, resp.ContentLength)
 	}
-	df := workflows.Datafile{
+	df := contract.Datafile{
 		Key:         key,
 		Size:        size,
 		SHA256:      hex.EncodeToString(hash.Sum(nil)),
@@ -189,12 +189,12 @@ func classifyStatus(code int, source string) error {
 		return nil
 	case code == http.StatusForbidden:
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("GET %s: 403 (the pre-signed datafile URL has likely expired)", source), workflows.ErrTypeURLExpired, nil)
+			fmt.Sprintf("GET %s: 403 (the pre-signed datafile URL has likely expired)", source), contract.ErrTypeURLExpired, nil)
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		return fmt.Errorf("GET %s: status %d", source, code)
 	default:
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GET %s: status %d", source, code),
-			workflows.ErrTypeDatafileClient, nil)
+			contract.ErrTypeDatafileClient, nil)
 	}
 }
 

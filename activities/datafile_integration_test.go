@@ -20,11 +20,11 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/socialhook/pipeline/activities"
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // stack provides a real MinIO (and Temporal, unused here) for the activity tests.
@@ -63,12 +63,12 @@ func (s *source) host() string { return strings.TrimPrefix(s.srv.URL, "http://")
 
 // fetch runs FetchDatafile in Temporal's activity test environment, with allowed as the host allowlist. The
 // sources listen on loopback, so private addresses are allowed unless deps says otherwise.
-func fetch(t *testing.T, allowed []string, url string, jobID int64) (workflows.Datafile, error) {
+func fetch(t *testing.T, allowed []string, url string, jobID int64) (contract.Datafile, error) {
 	t.Helper()
 	return fetchWith(t, activities.Deps{DatafileAllowPrivate: true}, allowed, url, jobID)
 }
 
-func fetchWith(t *testing.T, deps activities.Deps, allowed []string, url string, jobID int64) (workflows.Datafile, error) {
+func fetchWith(t *testing.T, deps activities.Deps, allowed []string, url string, jobID int64) (contract.Datafile, error) {
 	t.Helper()
 	allow, err := config.NewHostAllowlist(allowed)
 	require.NoError(t, err)
@@ -76,11 +76,11 @@ func fetchWith(t *testing.T, deps activities.Deps, allowed []string, url string,
 	env := suite.NewTestActivityEnvironment()
 	deps.Store, deps.Allowlist = stack.Store, allow
 	activities.New(deps).Register(env)
-	val, err := env.ExecuteActivity(workflows.FetchDatafileActivityName, workflows.FetchDatafileInput{JobID: jobID, URL: url})
+	val, err := env.ExecuteActivity(contract.FetchDatafileActivityName, contract.FetchDatafileInput{JobID: jobID, URL: url})
 	if err != nil {
-		return workflows.Datafile{}, err
+		return contract.Datafile{}, err
 	}
-	var df workflows.Datafile
+	var df contract.Datafile
 	require.NoError(t, val.Get(&df))
 	return df, nil
 }
@@ -129,7 +129,7 @@ func TestFetchDatafileFailures(t *testing.T) {
 			name:          "host not allowed: no request",
 			handler:       func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("x")) },
 			allow:         func(*source) []string { return []string{"s3.amazonaws.com"} },
-			wantType:      workflows.ErrTypeHostNotAllowed,
+			wantType:      contract.ErrTypeHostNotAllowed,
 			wantRequests:  0,
 			wantInMessage: "not in DATAFILE_ALLOWED_HOSTS",
 		},
@@ -139,7 +139,7 @@ func TestFetchDatafileFailures(t *testing.T) {
 				http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
 			},
 			allow:         func(s *source) []string { return []string{s.host()} },
-			wantType:      workflows.ErrTypeHostNotAllowed,
+			wantType:      contract.ErrTypeHostNotAllowed,
 			wantRequests:  1,
 			wantInMessage: "redirect",
 		},
@@ -147,7 +147,7 @@ func TestFetchDatafileFailures(t *testing.T) {
 			name:          "403 means the URL expired",
 			handler:       func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusForbidden) },
 			allow:         func(s *source) []string { return []string{s.host()} },
-			wantType:      workflows.ErrTypeURLExpired,
+			wantType:      contract.ErrTypeURLExpired,
 			wantRequests:  1,
 			wantInMessage: "403",
 		},
@@ -155,7 +155,7 @@ func TestFetchDatafileFailures(t *testing.T) {
 			name:          "404 is a non-retryable client error",
 			handler:       func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) },
 			allow:         func(s *source) []string { return []string{s.host()} },
-			wantType:      workflows.ErrTypeDatafileClient,
+			wantType:      contract.ErrTypeDatafileClient,
 			wantRequests:  1,
 			wantInMessage: "404",
 		},
@@ -171,7 +171,7 @@ func TestFetchDatafileFailures(t *testing.T) {
 			handler:       func(w http.ResponseWriter, _ *http.Request) {},
 			allow:         func(s *source) []string { return []string{s.host()} },
 			path:          "file:///etc/passwd",
-			wantType:      workflows.ErrTypeHostNotAllowed,
+			wantType:      contract.ErrTypeHostNotAllowed,
 			wantInMessage: "scheme",
 		},
 	}
@@ -232,7 +232,7 @@ func TestFetchDatafileRefusesPrivateAddresses(t *testing.T) {
 			_, err := fetchWith(t, activities.Deps{}, []string{host}, "http://"+host+"/d.json", id)
 			require.Error(t, err)
 			typ, nonRetryable := appErrType(t, err)
-			require.Equal(t, workflows.ErrTypeHostNotAllowed, typ)
+			require.Equal(t, contract.ErrTypeHostNotAllowed, typ)
 			require.True(t, nonRetryable)
 			require.Contains(t, err.Error(), "private or internal address")
 			require.Zero(t, src.requests.Load())
@@ -264,7 +264,7 @@ func TestFetchDatafileSizeCap(t *testing.T) {
 				[]string{src.host()}, src.srv.URL+"/big.json", id)
 			require.Error(t, err)
 			typ, nonRetryable := appErrType(t, err)
-			require.Equal(t, workflows.ErrTypeTooLarge, typ)
+			require.Equal(t, contract.ErrTypeTooLarge, typ)
 			require.True(t, nonRetryable)
 			keys, err := stack.Store.List(context.Background(), storage.DatafilePrefix(id))
 			require.NoError(t, err)

@@ -9,28 +9,28 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // StoreMonitorEvent normalizes a monitor event: every tweet in it (the tweet, its quoted and retweeted tweets)
 // is written to tweets/<id>.json, a new_following's edge to follows/<follower>/<followed>.json. It returns one
 // observation per user object in the event, for the profile entities. Every write has a deterministic key, so a
 // retry rewrites the same objects.
-func (a *Activities) StoreMonitorEvent(ctx context.Context, in workflows.StoreMonitorEventInput) (workflows.StoredMonitorEvent, error) {
+func (a *Activities) StoreMonitorEvent(ctx context.Context, in contract.StoreMonitorEventInput) (contract.StoredMonitorEvent, error) {
 	hook, err := socialdata.ParseWebhook(in.Event.Body)
 	if err != nil {
-		return workflows.StoredMonitorEvent{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
+		return contract.StoredMonitorEvent{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, nil)
 	}
 	ev, err := socialdata.ParseMonitorEvent(hook)
 	if err != nil {
-		return workflows.StoredMonitorEvent{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
+		return contract.StoredMonitorEvent{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, nil)
 	}
-	observe := func(user socialdata.Object, reported map[string]workflows.Change) workflows.Observation {
-		return workflows.ObservationFor(in.WorkflowID, ev.Event, user.ID(), user.JSON(), in.Event.ReceivedAt, reported)
+	observe := func(user socialdata.Object, reported map[string]contract.Change) contract.Observation {
+		return contract.ObservationFor(in.WorkflowID, ev.Event, user.ID(), user.JSON(), in.Event.ReceivedAt, reported)
 	}
-	var out workflows.StoredMonitorEvent
+	var out contract.StoredMonitorEvent
 	switch ev.Event {
 	case socialdata.EventNewTweet:
 		for _, t := range socialdata.EmbeddedTweets(ev.Data) {
@@ -58,9 +58,9 @@ func (a *Activities) StoreMonitorEvent(ctx context.Context, in workflows.StoreMo
 		}
 		out.Observations = append(out.Observations, observe(ev.Data, nil))
 	case socialdata.EventProfileUpdate:
-		reported := make(map[string]workflows.Change, len(ev.Changes))
+		reported := make(map[string]contract.Change, len(ev.Changes))
 		for field, c := range ev.Changes {
-			reported[field] = workflows.Change{Old: c.Old, New: c.New}
+			reported[field] = contract.Change{Old: c.Old, New: c.New}
 		}
 		out.Observations = append(out.Observations, observe(ev.Data, reported))
 	}
@@ -69,7 +69,7 @@ func (a *Activities) StoreMonitorEvent(ctx context.Context, in workflows.StoreMo
 
 // ObserveProfiles hands each observation to its user's profile entity with signal-with-start: the entity is
 // started if it is not running. A retry may signal twice; the entity ignores an observation ID it has seen.
-func (a *Activities) ObserveProfiles(ctx context.Context, observations []workflows.Observation) error {
+func (a *Activities) ObserveProfiles(ctx context.Context, observations []contract.Observation) error {
 	for _, o := range observations {
 		if err := ObserveProfile(ctx, a.deps.Temporal, a.deps.TaskQueue, a.deps.TrackedFields, o); err != nil {
 			return err
@@ -79,14 +79,14 @@ func (a *Activities) ObserveProfiles(ctx context.Context, observations []workflo
 }
 
 // ObserveProfile signal-with-starts user o.UserID's profile entity with o.
-func ObserveProfile(ctx context.Context, c client.Client, taskQueue string, tracked []string, o workflows.Observation) error {
-	id := workflows.ProfileEntityWorkflowID(o.UserID)
-	_, err := c.SignalWithStartWorkflow(ctx, id, workflows.ObserveSignal, o, client.StartWorkflowOptions{
+func ObserveProfile(ctx context.Context, c client.Client, taskQueue string, tracked []string, o contract.Observation) error {
+	id := contract.ProfileEntityWorkflowID(o.UserID)
+	_, err := c.SignalWithStartWorkflow(ctx, id, contract.ObserveSignal, o, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             taskQueue,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.UserIDKey.ValueSet(o.UserID)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(contract.UserIDKey.ValueSet(o.UserID)),
 		StaticSummary:         "Profile of user " + o.UserID,
-	}, workflows.ProfileEntityWorkflowName, workflows.ProfileEntityInput{UserID: o.UserID, TrackedFields: tracked, Revision: workflows.CurrentRevision})
+	}, contract.ProfileEntityWorkflowName, contract.ProfileEntityInput{UserID: o.UserID, TrackedFields: tracked, Revision: contract.CurrentRevision})
 	if err != nil {
 		return fmt.Errorf("signal profile entity %s: %w", id, err)
 	}
@@ -95,9 +95,9 @@ func ObserveProfile(ctx context.Context, c client.Client, taskQueue string, trac
 
 // WriteProfile stores a profile entity's effects: the snapshot, then history entries written or deleted.
 // Keys derive from the observation, so a retry is idempotent.
-func (a *Activities) WriteProfile(ctx context.Context, in workflows.WriteProfileInput) error {
+func (a *Activities) WriteProfile(ctx context.Context, in contract.WriteProfileInput) error {
 	if in.UserID == "" {
-		return temporal.NewNonRetryableApplicationError("write profile needs a user id", workflows.ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError("write profile needs a user id", contract.ErrTypeInvalidInput, nil)
 	}
 	for _, e := range in.Upserts {
 		if err := a.store.PutJSON(ctx, storage.HistoryKey(in.UserID, e.ObservedAt, e.ObservationID), e); err != nil {
@@ -120,8 +120,8 @@ func (a *Activities) WriteProfile(ctx context.Context, in workflows.WriteProfile
 }
 
 // LoadProfile returns the stored snapshot of userID, or nil when there is none.
-func (a *Activities) LoadProfile(ctx context.Context, userID string) (*workflows.ProfileSnapshot, error) {
-	var snap workflows.ProfileSnapshot
+func (a *Activities) LoadProfile(ctx context.Context, userID string) (*contract.ProfileSnapshot, error) {
+	var snap contract.ProfileSnapshot
 	err := a.store.GetJSON(ctx, storage.ProfileKey(userID), &snap)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil

@@ -11,28 +11,28 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // maxPollPages bounds how far one poll pages back through one list.
 const maxPollPages = 200
 
 // ListMonitors returns one page (1-based) of the account's monitors.
-func (a *Activities) ListMonitors(ctx context.Context, page int) (workflows.MonitorList, error) {
+func (a *Activities) ListMonitors(ctx context.Context, page int) (contract.MonitorList, error) {
 	sd, err := a.api()
 	if err != nil {
-		return workflows.MonitorList{}, err
+		return contract.MonitorList{}, err
 	}
 	p, err := sd.ListMonitors(ctx, page)
 	if err != nil {
-		return workflows.MonitorList{}, apiError("GET /monitors", err)
+		return contract.MonitorList{}, apiError("GET /monitors", err)
 	}
-	out := workflows.MonitorList{LastPage: p.LastPage}
+	out := contract.MonitorList{LastPage: p.LastPage}
 	for _, m := range p.Monitors {
-		out.Monitors = append(out.Monitors, workflows.MonitorRef{ID: m.ID, Type: m.MonitorType, UserID: m.UserID()})
+		out.Monitors = append(out.Monitors, contract.MonitorRef{ID: m.ID, Type: m.MonitorType, UserID: m.UserID()})
 	}
 	return out, nil
 }
@@ -48,10 +48,10 @@ func (a *Activities) ListMonitors(ctx context.Context, page int) (workflows.Moni
 //     run its hash names (the same ID a webhook for that profile has).
 //
 // Other monitor types are skipped.
-func (a *Activities) PollMonitor(ctx context.Context, in workflows.PollMonitorInput) (workflows.PollMonitorResult, error) {
+func (a *Activities) PollMonitor(ctx context.Context, in contract.PollMonitorInput) (contract.PollMonitorResult, error) {
 	sd, err := a.api()
 	if err != nil {
-		return workflows.PollMonitorResult{}, err
+		return contract.PollMonitorResult{}, err
 	}
 	p := poll{a: a, sd: sd, in: in}
 	switch in.Monitor.Type {
@@ -71,8 +71,8 @@ func (a *Activities) PollMonitor(ctx context.Context, in workflows.PollMonitorIn
 type poll struct {
 	a   *Activities
 	sd  *socialdata.Client
-	in  workflows.PollMonitorInput
-	res workflows.PollMonitorResult
+	in  contract.PollMonitorInput
+	res contract.PollMonitorResult
 }
 
 func (p *poll) tweets(ctx context.Context) error {
@@ -121,13 +121,13 @@ func (p *poll) following(ctx context.Context) error {
 		cursor = page.NextCursor
 	}
 	key := storage.FollowingSetKey(p.in.Monitor.ID)
-	var prev workflows.FollowingSet
+	var prev contract.FollowingSet
 	err := p.a.store.GetJSON(ctx, key, &prev)
 	first := errors.Is(err, storage.ErrNotFound)
 	if err != nil && !first {
 		return err
 	}
-	set := workflows.FollowingSet{MonitorID: p.in.Monitor.ID, UserID: p.in.Monitor.UserID, PolledAt: p.a.now().UTC()}
+	set := contract.FollowingSet{MonitorID: p.in.Monitor.ID, UserID: p.in.Monitor.UserID, PolledAt: p.a.now().UTC()}
 	for _, u := range users {
 		id := u.ID()
 		if id == "" {
@@ -151,10 +151,10 @@ func (p *poll) profile(ctx context.Context) error {
 	}
 	id := user.ID()
 	if id == "" {
-		return temporal.NewNonRetryableApplicationError("profile has no id", workflows.ErrTypeAPI, nil)
+		return temporal.NewNonRetryableApplicationError("profile has no id", contract.ErrTypeAPI, nil)
 	}
-	obsSource := fmt.Sprintf("%s-%s-%d", workflows.SourceSocialDataPoll, p.in.Monitor.ID, p.in.To.Unix())
-	o := workflows.ObservationFor(obsSource, "profile_poll", id, user.JSON(), p.a.now(), nil)
+	obsSource := fmt.Sprintf("%s-%s-%d", contract.SourceSocialDataPoll, p.in.Monitor.ID, p.in.To.Unix())
+	o := contract.ObservationFor(obsSource, "profile_poll", id, user.JSON(), p.a.now(), nil)
 	if err := ObserveProfile(ctx, p.a.deps.Temporal, p.a.deps.TaskQueue, p.a.deps.TrackedFields, o); err != nil {
 		return err
 	}
@@ -172,14 +172,14 @@ func (p *poll) start(ctx context.Context, event string, data socialdata.Object) 
 	}
 	hook, err := socialdata.ParseWebhook(body)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, nil)
 	}
 	ev, err := socialdata.ParseMonitorEvent(hook)
 	if err != nil {
 		activity.GetLogger(ctx).Warn("recovered event unusable: skipped", "MonitorId", p.in.Monitor.ID, "error", err)
 		return nil
 	}
-	raw := workflows.RawEvent{Source: workflows.SourceSocialDataPoll, EventType: event, ReceivedAt: p.a.now().UTC(), Body: body}
+	raw := contract.RawEvent{Source: contract.SourceSocialDataPoll, EventType: event, ReceivedAt: p.a.now().UTC(), Body: body}
 	status, err := starts.Start(ctx, p.a.deps.Temporal, p.a.deps.TaskQueue, starts.MonitorEvent(ev, raw))
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (p *poll) start(ctx context.Context, event string, data socialdata.Object) 
 // api returns the SocialData client, or a non-retryable error when no API key is configured.
 func (a *Activities) api() (*socialdata.Client, error) {
 	if a.deps.SocialData == nil {
-		return nil, temporal.NewNonRetryableApplicationError("SOCIALDATA_API_KEY is not configured", workflows.ErrTypeAPI, nil)
+		return nil, temporal.NewNonRetryableApplicationError("SOCIALDATA_API_KEY is not configured", contract.ErrTypeAPI, nil)
 	}
 	return a.deps.SocialData, nil
 }
@@ -210,10 +210,10 @@ func apiError(what string, err error) error {
 	msg := fmt.Sprintf("%s: %d %s", what, apiErr.StatusCode, apiErr.Message)
 	switch {
 	case apiErr.StatusCode == 402:
-		return temporal.NewNonRetryableApplicationError("SocialData balance exhausted (402): "+msg, workflows.ErrTypeBalanceExhausted, nil)
+		return temporal.NewNonRetryableApplicationError("SocialData balance exhausted (402): "+msg, contract.ErrTypeBalanceExhausted, nil)
 	case apiErr.Retryable():
 		return errors.New(msg)
 	default:
-		return temporal.NewNonRetryableApplicationError(msg, workflows.ErrTypeAPI, nil)
+		return temporal.NewNonRetryableApplicationError(msg, contract.ErrTypeAPI, nil)
 	}
 }

@@ -7,10 +7,10 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // xaaProfileFields maps XAA profile.update.<what> to the (v1.1-named) profile field it changes.
@@ -31,10 +31,10 @@ var xaaProfileFields = map[string]string{
 // one observation per user object in it: tweet authors, likers, follow/block/mute sources and targets, DM
 // participants (from the delivery's users map), XAA includes.users, and XAA profile.update.* as a one-field
 // observation with the reported change.
-func (a *Activities) StoreXEvent(ctx context.Context, in workflows.StoreXEventInput) (workflows.StoredXEvent, error) {
+func (a *Activities) StoreXEvent(ctx context.Context, in contract.StoreXEventInput) (contract.StoredXEvent, error) {
 	env, err := socialdata.ParseObject(in.Event.Body)
 	if err != nil {
-		return workflows.StoredXEvent{}, temporal.NewNonRetryableApplicationError("X event is not a JSON object", workflows.ErrTypeInvalidInput, nil)
+		return contract.StoredXEvent{}, temporal.NewNonRetryableApplicationError("X event is not a JSON object", contract.ErrTypeInvalidInput, nil)
 	}
 	x := xStore{a: a, ctx: ctx, in: in}
 	if data := env.Child("data"); data != nil {
@@ -49,8 +49,8 @@ func (a *Activities) StoreXEvent(ctx context.Context, in workflows.StoreXEventIn
 type xStore struct {
 	a   *Activities
 	ctx context.Context
-	in  workflows.StoreXEventInput
-	out workflows.StoredXEvent
+	in  contract.StoreXEventInput
+	out contract.StoredXEvent
 	err error
 }
 
@@ -63,7 +63,7 @@ func (x *xStore) put(key string, obj socialdata.Object) {
 	}
 }
 
-func (x *xStore) observe(user socialdata.Object, reported map[string]workflows.Change) {
+func (x *xStore) observe(user socialdata.Object, reported map[string]contract.Change) {
 	id := user.ID()
 	if user == nil || id == "" {
 		return
@@ -73,7 +73,7 @@ func (x *xStore) observe(user socialdata.Object, reported map[string]workflows.C
 			return
 		}
 	}
-	x.out.Observations = append(x.out.Observations, workflows.ObservationFor(x.in.WorkflowID, x.in.Event.EventType,
+	x.out.Observations = append(x.out.Observations, contract.ObservationFor(x.in.WorkflowID, x.in.Event.EventType,
 		id, user.JSON(), x.in.Event.ReceivedAt, reported))
 }
 
@@ -90,7 +90,7 @@ func (x *xStore) tweet(t socialdata.Object) {
 func (x *xStore) aaa(env socialdata.Object) {
 	ev := env.Child("event")
 	if ev == nil {
-		x.err = temporal.NewNonRetryableApplicationError("AAA envelope has no event", workflows.ErrTypeInvalidInput, nil)
+		x.err = temporal.NewNonRetryableApplicationError("AAA envelope has no event", contract.ErrTypeInvalidInput, nil)
 		return
 	}
 	var kind string
@@ -129,7 +129,7 @@ func (x *xStore) xaa(data socialdata.Object) {
 		if field, known := xaaProfileFields[what]; known {
 			if p := data.Child("payload"); p != nil {
 				user := socialdata.Object{"id_str": mustJSON(userID), field: rawOrNull(p["after"])}
-				x.observe(user, map[string]workflows.Change{field: {Old: rawOrNull(p["before"]), New: rawOrNull(p["after"])}})
+				x.observe(user, map[string]contract.Change{field: {Old: rawOrNull(p["before"]), New: rawOrNull(p["after"])}})
 			}
 		}
 	}
@@ -174,7 +174,7 @@ func v2User(u socialdata.Object) socialdata.Object {
 }
 
 // WriteXDeliveries records which subscribed users an event was delivered for, at x/deliveries/<workflow-id>.json.
-func (a *Activities) WriteXDeliveries(ctx context.Context, d workflows.XDeliveries) (string, error) {
+func (a *Activities) WriteXDeliveries(ctx context.Context, d contract.XDeliveries) (string, error) {
 	key := storage.XDeliveriesKey(d.WorkflowID)
 	if err := a.store.PutJSON(ctx, key, d); err != nil {
 		return "", err

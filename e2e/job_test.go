@@ -18,9 +18,9 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // The shared sample, pointed at a datafile on the fake API (whose host is allowed), becomes one completed run
@@ -33,14 +33,14 @@ func TestJobWebhookStoresDatafile(t *testing.T) {
 	code, reply := post(t, stack.WebhookURL, body)
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "accepted", reply.Status)
-	require.Equal(t, workflows.JobWorkflowID(jobID), reply.WorkflowID)
+	require.Equal(t, contract.JobWorkflowID(jobID), reply.WorkflowID)
 
-	var res workflows.JobResult
+	var res contract.JobResult
 	require.NoError(t, result(t, reply.WorkflowID, &res))
 	wantSHA := fakesocialdata.SHA256(df.Seed, df.Size)
-	require.Equal(t, workflows.JobResult{
+	require.Equal(t, contract.JobResult{
 		JobID:       jobID,
-		Status:      workflows.JobStatusSuccess,
+		Status:      contract.JobStatusSuccess,
 		RawKey:      storage.RawKey("socialdata", time.Now(), reply.WorkflowID),
 		ManifestKey: storage.ManifestKey(jobID),
 		DatafileKey: storage.DatafileKey(jobID, "42.json"),
@@ -50,9 +50,9 @@ func TestJobWebhookStoresDatafile(t *testing.T) {
 	require.Equal(t, wantSHA, objectSHA256(t, res.DatafileKey), "stored datafile must be byte-identical")
 	requireBytes(t, body, res.RawKey)
 
-	var manifest workflows.JobManifest
+	var manifest contract.JobManifest
 	getJSON(t, res.ManifestKey, &manifest)
-	require.Equal(t, workflows.JobStatusSuccess, manifest.Status)
+	require.Equal(t, contract.JobStatusSuccess, manifest.Status)
 	require.NotNil(t, manifest.Datafile)
 	require.Equal(t, wantSHA, manifest.Datafile.SHA256)
 	require.Equal(t, df.Size, manifest.Datafile.Size)
@@ -86,7 +86,7 @@ func TestConcurrentDuplicatesStartOneWorkflow(t *testing.T) {
 	for i := range n {
 		require.NoError(t, errs[i])
 		require.Equal(t, http.StatusOK, codes[i])
-		require.Equal(t, workflows.JobWorkflowID(jobID), replies[i].WorkflowID)
+		require.Equal(t, contract.JobWorkflowID(jobID), replies[i].WorkflowID)
 		require.Contains(t, []string{"accepted", "duplicate"}, replies[i].Status)
 		if replies[i].Status == "accepted" {
 			accepted++
@@ -94,12 +94,12 @@ func TestConcurrentDuplicatesStartOneWorkflow(t *testing.T) {
 	}
 	require.Equal(t, 1, accepted)
 
-	var res workflows.JobResult
-	require.NoError(t, result(t, workflows.JobWorkflowID(jobID), &res))
+	var res contract.JobResult
+	require.NoError(t, result(t, contract.JobWorkflowID(jobID), &res))
 	// Visibility is eventually consistent: wait for the closed run to be indexed, then require exactly one.
-	require.EventuallyWithT(t, func(c *assert.CollectT) { assertIndexed(c, workflows.JobWorkflowID(jobID)) },
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assertIndexed(c, contract.JobWorkflowID(jobID)) },
 		10*time.Second, 100*time.Millisecond)
-	require.EqualValues(t, 1, countRuns(t, workflows.JobWorkflowID(jobID)))
+	require.EqualValues(t, 1, countRuns(t, contract.JobWorkflowID(jobID)))
 	keys, err := stack.Store.List(context.Background(), storage.DatafilePrefix(jobID))
 	require.NoError(t, err)
 	require.Equal(t, []string{storage.DatafileKey(jobID, "dup.json"), storage.ManifestKey(jobID)}, keys)
@@ -119,9 +119,9 @@ func TestDatafileTransientFailuresRetried(t *testing.T) {
 
 	code, reply := post(t, stack.WebhookURL, body)
 	require.Equal(t, http.StatusOK, code)
-	var res workflows.JobResult
+	var res contract.JobResult
 	require.NoError(t, result(t, reply.WorkflowID, &res))
-	require.Equal(t, workflows.JobStatusSuccess, res.Status)
+	require.Equal(t, contract.JobStatusSuccess, res.Status)
 	require.Equal(t, fakesocialdata.SHA256(df.Seed, df.Size), objectSHA256(t, res.DatafileKey))
 	require.Equal(t, 3, stack.Fake.Requests("/datafiles/"+df.Name), "two failures, then one success")
 }
@@ -140,13 +140,13 @@ func TestDisallowedHostMakesNoRequest(t *testing.T) {
 	err := result(t, reply.WorkflowID, nil)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
-	require.Equal(t, workflows.ErrTypeHostNotAllowed, appErr.Type())
+	require.Equal(t, contract.ErrTypeHostNotAllowed, appErr.Type())
 	require.Contains(t, appErr.Error(), "not in DATAFILE_ALLOWED_HOSTS")
 	require.Equal(t, 0, other.Requests("/datafiles/secret.json"), "no request may reach a disallowed host")
 
-	var manifest workflows.JobManifest
+	var manifest contract.JobManifest
 	getJSON(t, storage.ManifestKey(jobID), &manifest)
-	require.Equal(t, workflows.ManifestFetchFailed, manifest.Status)
+	require.Equal(t, contract.ManifestFetchFailed, manifest.Status)
 	require.Contains(t, manifest.ErrorMessage, "not in DATAFILE_ALLOWED_HOSTS")
 	require.Nil(t, manifest.Datafile)
 }
@@ -157,13 +157,13 @@ func TestJobErrorRecorded(t *testing.T) {
 	body := withJob(t, sample(t, "socialdata_job_finished_error.json"), jobID, "")
 	code, reply := post(t, stack.WebhookURL, body)
 	require.Equal(t, http.StatusOK, code)
-	var res workflows.JobResult
+	var res contract.JobResult
 	require.NoError(t, result(t, reply.WorkflowID, &res))
-	require.Equal(t, workflows.JobStatusError, res.Status)
+	require.Equal(t, contract.JobStatusError, res.Status)
 	require.Equal(t, "Insufficient balance", res.ErrorMessage)
-	var manifest workflows.JobManifest
+	var manifest contract.JobManifest
 	getJSON(t, storage.ManifestKey(jobID), &manifest)
-	require.Equal(t, workflows.JobStatusError, manifest.Status)
+	require.Equal(t, contract.JobStatusError, manifest.Status)
 	require.Equal(t, "Insufficient balance", manifest.ErrorMessage)
 }
 
@@ -179,7 +179,7 @@ func TestExpiredDatafileURLRefreshed(t *testing.T) {
 
 	code, reply := post(t, stack.WebhookURL, body)
 	require.Equal(t, http.StatusOK, code)
-	var res workflows.JobResult
+	var res contract.JobResult
 	require.NoError(t, result(t, reply.WorkflowID, &res))
 	require.Equal(t, fakesocialdata.SHA256(fresh.Seed, fresh.Size), res.SHA256)
 	require.Equal(t, 1, stack.Fake.Requests("/jobs/"+strconv.FormatInt(jobID, 10)))
@@ -214,7 +214,7 @@ func TestRejectedWebhooksStartNothing(t *testing.T) {
 			require.Empty(t, reply.WorkflowID)
 		})
 	}
-	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, status(t, workflows.JobWorkflowID(jobID)),
+	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, status(t, contract.JobWorkflowID(jobID)),
 		"no refused request may start the job's workflow")
 }
 

@@ -17,26 +17,26 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // requireJobStored requires the job's run result to be a success with df's bytes, the datafile and the
 // manifest in MinIO, and the webhook body archived as received.
 func requireJobStored(t *testing.T, jobID int64, df fakesocialdata.Datafile, webhook []byte) {
 	t.Helper()
-	var res workflows.JobResult
-	require.NoError(t, result(t, workflows.JobWorkflowID(jobID), &res))
-	require.Equal(t, workflows.JobStatusSuccess, res.Status)
+	var res contract.JobResult
+	require.NoError(t, result(t, contract.JobWorkflowID(jobID), &res))
+	require.Equal(t, contract.JobStatusSuccess, res.Status)
 	wantSHA := fakesocialdata.SHA256(df.Seed, df.Size)
 	require.Equal(t, wantSHA, res.SHA256)
 	require.Equal(t, wantSHA, objectSHA256(t, storage.DatafileKey(jobID, df.Name)), "the datafile is stored")
-	var manifest workflows.JobManifest
+	var manifest contract.JobManifest
 	getJSON(t, storage.ManifestKey(jobID), &manifest)
-	require.Equal(t, workflows.JobStatusSuccess, manifest.Status)
+	require.Equal(t, contract.JobStatusSuccess, manifest.Status)
 	require.NotNil(t, manifest.Datafile)
 	require.Equal(t, wantSHA, manifest.Datafile.SHA256)
 	require.NotEmpty(t, res.RawKey, "the webhook is archived")
@@ -52,7 +52,7 @@ func TestRegisteredJobWaitsThrough404s(t *testing.T) {
 	code, reply := registerJob(t, jobID)
 	require.Equal(t, http.StatusOK, code, reply.Error)
 	require.Equal(t, "accepted", reply.Status)
-	wfID := workflows.JobWorkflowID(jobID)
+	wfID := contract.JobWorkflowID(jobID)
 
 	// The fake API does not know the job: every poll is a 404. Polls run on the worker's schedule (first after
 	// JOB_POLL_INTERVAL=1s, then x1.5), so wait for a few of them, the run still open.
@@ -93,7 +93,7 @@ func TestWebhookAfterRegisteredRunClosed(t *testing.T) {
 		{
 			name: "past its deadline",
 			closeRun: func(t *testing.T, wfID string) error {
-				var res workflows.JobResult
+				var res contract.JobResult
 				return result(t, wfID, &res)
 			},
 			wantStatus: enums.WORKFLOW_EXECUTION_STATUS_FAILED,
@@ -110,7 +110,7 @@ func TestWebhookAfterRegisteredRunClosed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			jobID := newJobID()
-			wfID := workflows.JobWorkflowID(jobID)
+			wfID := contract.JobWorkflowID(jobID)
 			code, reply := registerJobAt(t, shortWait, jobID)
 			require.Equal(t, http.StatusOK, code, reply.Error)
 			require.Equal(t, "accepted", reply.Status)
@@ -118,7 +118,7 @@ func TestWebhookAfterRegisteredRunClosed(t *testing.T) {
 			if tt.wantStatus == enums.WORKFLOW_EXECUTION_STATUS_FAILED {
 				var appErr *temporal.ApplicationError
 				require.ErrorAs(t, runErr, &appErr)
-				require.Equal(t, workflows.ErrTypeJobWaitExpired, appErr.Type())
+				require.Equal(t, contract.ErrTypeJobWaitExpired, appErr.Type())
 			}
 			require.Equal(t, tt.wantStatus, status(t, wfID))
 

@@ -18,10 +18,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialhook/pipeline/activities"
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // apiGet calls the read API and decodes the JSON answer into v; it returns the status.
@@ -57,12 +57,12 @@ func callAPI(path string, v any) (int, error) {
 }
 
 type historyAnswer struct {
-	UserID  string                   `json:"user_id"`
-	Entries []workflows.HistoryEntry `json:"entries"`
+	UserID  string                  `json:"user_id"`
+	Entries []contract.HistoryEntry `json:"entries"`
 }
 
 // history reads a user's history through the read API.
-func history(t *testing.T, userID string) []workflows.HistoryEntry {
+func history(t *testing.T, userID string) []contract.HistoryEntry {
 	t.Helper()
 	entries, err := fetchHistory(userID)
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func history(t *testing.T, userID string) []workflows.HistoryEntry {
 
 // fetchHistory is history for polls: it returns what went wrong. An answer other than 200 (no such user yet)
 // counts as no entries.
-func fetchHistory(userID string) ([]workflows.HistoryEntry, error) {
+func fetchHistory(userID string) ([]contract.HistoryEntry, error) {
 	var h historyAnswer
 	code, err := callAPI("/v1/users/"+userID+"/history", &h)
 	if err != nil || code != http.StatusOK {
@@ -85,7 +85,7 @@ func fetchHistory(userID string) ([]workflows.HistoryEntry, error) {
 // polls for the snapshot.
 func snapshotOf(t *testing.T, userID, observationID string) map[string]any {
 	t.Helper()
-	var snap workflows.ProfileSnapshot
+	var snap contract.ProfileSnapshot
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		code, err := callAPI("/v1/users/"+userID+"/profile", &snap)
 		assert.NoError(c, err)
@@ -98,7 +98,7 @@ func snapshotOf(t *testing.T, userID, observationID string) map[string]any {
 }
 
 // profileStatus asks the user's profile entity for its status.
-func profileStatus(t *testing.T, userID string) workflows.ProfileStatus {
+func profileStatus(t *testing.T, userID string) contract.ProfileStatus {
 	t.Helper()
 	st, err := queryProfileStatus(userID)
 	require.NoError(t, err)
@@ -107,9 +107,9 @@ func profileStatus(t *testing.T, userID string) workflows.ProfileStatus {
 
 // queryProfileStatus is profileStatus for polls: it returns what went wrong. An entity that does not answer
 // (not started yet) counts as a zero status.
-func queryProfileStatus(userID string) (workflows.ProfileStatus, error) {
-	var st workflows.ProfileStatus
-	v, err := stack.Client.QueryWorkflow(context.Background(), workflows.ProfileEntityWorkflowID(userID), "", workflows.ProfileStatusQuery)
+func queryProfileStatus(userID string) (contract.ProfileStatus, error) {
+	var st contract.ProfileStatus
+	v, err := stack.Client.QueryWorkflow(context.Background(), contract.ProfileEntityWorkflowID(userID), "", contract.ProfileStatusQuery)
 	if err != nil {
 		return st, nil
 	}
@@ -119,8 +119,8 @@ func queryProfileStatus(userID string) (workflows.ProfileStatus, error) {
 	return st, nil
 }
 
-func change(old, new string) workflows.Change {
-	return workflows.Change{Old: json.RawMessage(old), New: json.RawMessage(new)}
+func change(old, new string) contract.Change {
+	return contract.Change{Old: json.RawMessage(old), New: json.RawMessage(new)}
 }
 
 // The three documented monitor samples, posted as SocialData sends them (their ids are fixed, so this test
@@ -140,14 +140,14 @@ func TestMonitorSamples(t *testing.T) {
 		// The tweet first: its author (name "Elon Musk") is the observation the profile update is compared with.
 		{"socialdata_new_tweet.json", "socialdata-tweet-01jkt060zcz108b78fke6hm1g4-1889505498761703504"},
 		{"socialdata_new_following.json", "socialdata-following-01jkf3zgfwt8gnpgevxf9w6h58-295218901"},
-		{"socialdata_profile_update.json", "socialdata-profile-44196397-" + workflows.ProfileHash(ev.Data)},
+		{"socialdata_profile_update.json", "socialdata-profile-44196397-" + contract.ProfileHash(ev.Data)},
 	}
 	for _, s := range samples {
 		code, reply := post(t, stack.WebhookURL, sample(t, s.file))
 		require.Equal(t, http.StatusOK, code, s.file)
 		require.Equal(t, "accepted", reply.Status, s.file)
 		require.Equal(t, s.wantID, reply.WorkflowID, s.file)
-		var res workflows.MonitorEventResult
+		var res contract.MonitorEventResult
 		require.NoError(t, result(t, reply.WorkflowID, &res), s.file)
 		requireBytes(t, sample(t, s.file), res.RawKey)
 	}
@@ -160,7 +160,7 @@ func TestMonitorSamples(t *testing.T) {
 	require.Equal(t, "01jkf3zgfwt8gnpgevxf9w6h58", edge["monitor_id"])
 
 	// The entities apply observations asynchronously after the event runs complete: wait for the change.
-	var entries []workflows.HistoryEntry
+	var entries []contract.HistoryEntry
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var err error
 		entries, err = fetchHistory("44196397")
@@ -168,16 +168,16 @@ func TestMonitorSamples(t *testing.T) {
 		assert.Len(c, entries, 1)
 	}, 20*time.Second, 100*time.Millisecond)
 	e := entries[0]
-	require.Equal(t, map[string]workflows.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Changes)
-	require.Equal(t, map[string]workflows.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Reported)
+	require.Equal(t, map[string]contract.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Changes)
+	require.Equal(t, map[string]contract.Change{"name": change(`"Elon Musk"`, `"Kekius Maximus"`)}, e.Reported)
 	require.False(t, e.Mismatch)
-	require.Equal(t, workflows.EventProfileUpdate, e.Source.EventType)
+	require.Equal(t, contract.EventProfileUpdate, e.Source.EventType)
 
 	user := snapshotOf(t, "44196397", e.ObservationID)
 	require.Equal(t, "Kekius Maximus", user["name"])
 	require.NotContains(t, user, "changes", "reported changes are not part of the user")
 	// The followed user is observed the same way, by its own entity after the event run: wait until it is stored.
-	var snap workflows.ProfileSnapshot
+	var snap contract.ProfileSnapshot
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		code, err := callAPI("/v1/users/295218901/profile", &snap)
 		assert.NoError(c, err)
@@ -189,7 +189,7 @@ func TestMonitorSamples(t *testing.T) {
 	var event map[string]any
 	require.Equal(t, http.StatusOK, apiGet(t, "/v1/events/"+samples[0].wantID, &event))
 	require.Equal(t, "completed", event["status"])
-	require.Equal(t, workflows.MonitorEventWorkflowName, event["type"])
+	require.Equal(t, contract.MonitorEventWorkflowName, event["type"])
 	require.NotNil(t, event["result"])
 
 	for _, s := range samples {
@@ -208,7 +208,7 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 	userID := strconv.FormatInt(newJobID()*1000+7, 10)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const n = 50
-	obs := make([]workflows.Observation, n)
+	obs := make([]contract.Observation, n)
 	for i := range n {
 		user := map[string]any{
 			"id_str": userID, "name": fmt.Sprintf("name-%d", i/2), "description": "before",
@@ -219,12 +219,12 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 		}
 		body, err := json.Marshal(user)
 		require.NoError(t, err)
-		obs[i] = workflows.ObservationFor(fmt.Sprintf("test-obs-%d", i), "test", userID, body, base.Add(time.Duration(i)*time.Second), nil)
+		obs[i] = contract.ObservationFor(fmt.Sprintf("test-obs-%d", i), "test", userID, body, base.Add(time.Duration(i)*time.Second), nil)
 	}
-	shuffled := append([]workflows.Observation(nil), obs...)
+	shuffled := append([]contract.Observation(nil), obs...)
 	rand.Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 
-	send := func(list []workflows.Observation) {
+	send := func(list []contract.Observation) {
 		var wg sync.WaitGroup
 		for _, o := range list {
 			wg.Go(func() { // assert, not require: this is not the test's goroutine
@@ -242,9 +242,9 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 		assert.Equal(c, n, st.Applied, "observations applied")
 	}, 30*time.Second, 100*time.Millisecond)
 
-	var want []workflows.HistoryEntry
+	var want []contract.HistoryEntry
 	for i := 1; i < n; i++ {
-		changes := map[string]workflows.Change{}
+		changes := map[string]contract.Change{}
 		if i%2 == 0 {
 			changes["name"] = change(fmt.Sprintf(`"name-%d"`, i/2-1), fmt.Sprintf(`"name-%d"`, i/2))
 		}
@@ -252,7 +252,7 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 			changes["description"] = change(`"before"`, `"after"`)
 		}
 		if len(changes) > 0 {
-			want = append(want, workflows.HistoryEntry{
+			want = append(want, contract.HistoryEntry{
 				UserID: userID, ObservedAt: obs[i].ObservedAt, Source: obs[i].Source,
 				ObservationID: obs[i].ID, Changes: changes,
 			})
@@ -268,7 +268,7 @@ func TestProfileConcurrentShuffledObservations(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond)
 	require.Equal(t, want, history(t, userID), "each change once, in observed-at order")
 
-	var snap workflows.ProfileSnapshot
+	var snap contract.ProfileSnapshot
 	require.Equal(t, http.StatusOK, apiGet(t, "/v1/users/"+userID+"/profile", &snap))
 	require.Equal(t, obs[n-1].ID, snap.ObservationID, "the snapshot is the newest observation")
 	require.JSONEq(t, string(obs[n-1].User), string(snap.User))
@@ -301,7 +301,7 @@ func TestMissedProfileUpdateShowsReportedVsComputed(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, reply.Error)
 		require.NoError(t, result(t, reply.WorkflowID, nil))
 	}
-	var entries []workflows.HistoryEntry
+	var entries []contract.HistoryEntry
 	// The entity applies the observations after the event runs complete: wait for the change.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var err error
@@ -309,8 +309,8 @@ func TestMissedProfileUpdateShowsReportedVsComputed(t *testing.T) {
 		assert.NoError(c, err)
 		assert.Len(c, entries, 1)
 	}, 20*time.Second, 100*time.Millisecond)
-	require.Equal(t, map[string]workflows.Change{"name": change(`"Alice"`, `"Carol"`)}, entries[0].Changes)
-	require.Equal(t, map[string]workflows.Change{"name": change(`"Bob"`, `"Carol"`)}, entries[0].Reported)
+	require.Equal(t, map[string]contract.Change{"name": change(`"Alice"`, `"Carol"`)}, entries[0].Changes)
+	require.Equal(t, map[string]contract.Change{"name": change(`"Bob"`, `"Carol"`)}, entries[0].Reported)
 	require.True(t, entries[0].Mismatch)
 }
 

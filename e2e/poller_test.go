@@ -19,23 +19,23 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/devstack"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // runPoll runs the poller over [from, to] for the given monitors (a manual run, as `temporal workflow start`
 // would) and returns its stats.
-func runPoll(t *testing.T, from, to time.Time, monitorIDs ...string) (workflows.PollStats, error) {
+func runPoll(t *testing.T, from, to time.Time, monitorIDs ...string) (contract.PollStats, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	run, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: fmt.Sprintf("test-poll-%d", newJobID()), TaskQueue: stack.Config.TaskQueue,
-	}, workflows.PollerWorkflowName, workflows.PollerInput{From: from, To: to, MonitorIDs: monitorIDs, Concurrency: 2})
+	}, contract.PollerWorkflowName, contract.PollerInput{From: from, To: to, MonitorIDs: monitorIDs, Concurrency: 2})
 	require.NoError(t, err)
-	var stats workflows.PollStats
+	var stats contract.PollStats
 	err = run.Get(ctx, &stats)
 	return stats, err
 }
@@ -60,7 +60,7 @@ func profileHash(t *testing.T, u map[string]any) string {
 	require.NoError(t, err)
 	var fields map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(b, &fields))
-	return workflows.ProfileHash(fields)
+	return contract.ProfileHash(fields)
 }
 
 // With 30% of the webhooks lost, the poll after each round processes every event the fake produced exactly
@@ -104,7 +104,7 @@ func TestPollerRecoversDroppedWebhooks(t *testing.T) {
 		_, err := fake.EmitProfileUpdate(ctx, mP, map[string]any{"name": name})
 		require.NoError(t, err)
 		profile["name"] = name
-		profileIDs = append(profileIDs, workflows.ProfileUpdateWorkflowID(profiled, profileHash(t, profile)))
+		profileIDs = append(profileIDs, contract.ProfileUpdateWorkflowID(profiled, profileHash(t, profile)))
 
 		stats, err := runPoll(t, time.Now().Add(-time.Hour), time.Now().Add(time.Minute), mT, mF, mP, "ms"+tweeter)
 		require.NoError(t, err)
@@ -121,13 +121,13 @@ func TestPollerRecoversDroppedWebhooks(t *testing.T) {
 	t.Logf("events: %d tweets, %d follows, %d profile updates; webhooks dropped: %d", len(tweets), len(follows), len(profileIDs), dropped)
 
 	for _, id := range tweets {
-		requireOnce(t, workflows.TweetWorkflowID(mT, id))
-		require.NoError(t, result(t, workflows.TweetWorkflowID(mT, id), nil))
+		requireOnce(t, contract.TweetWorkflowID(mT, id))
+		require.NoError(t, result(t, contract.TweetWorkflowID(mT, id), nil))
 		_, err := stack.Store.Get(ctx, storage.TweetKey(id))
 		require.NoError(t, err, "tweet %s stored", id)
 	}
 	for _, id := range follows {
-		requireOnce(t, workflows.FollowingWorkflowID(mF, id))
+		requireOnce(t, contract.FollowingWorkflowID(mF, id))
 	}
 	for _, id := range profileIDs {
 		requireOnce(t, id)
@@ -158,7 +158,7 @@ func TestScheduleBackfillRecoversThatWindowOnly(t *testing.T) {
 		bin, err := devstack.ToolPath("temporal")
 		require.NoError(t, err)
 		cmd := exec.Command(bin, "schedule", "backfill", "--address", stack.Config.TemporalAddress,
-			"--namespace", stack.Config.TemporalNamespace, "--schedule-id", workflows.PollerScheduleID,
+			"--namespace", stack.Config.TemporalNamespace, "--schedule-id", contract.PollerScheduleID,
 			"--start-time", h.Add(-30*time.Minute).Format(time.RFC3339), "--end-time", h.Add(30*time.Minute).Format(time.RFC3339),
 			"--overlap-policy", "AllowAll")
 		out, err := cmd.CombinedOutput()
@@ -167,10 +167,10 @@ func TestScheduleBackfillRecoversThatWindowOnly(t *testing.T) {
 	// The backfilled runs of nominal time h (the schedule names them <prefix>-<nominal time>), once completed.
 	// Visibility is eventually consistent: poll it.
 	done := func(n int64) {
-		q := fmt.Sprintf(`WorkflowId = "%s-%s" AND ExecutionStatus = "Completed"`, workflows.PollerWorkflowIDPrefix, h.Format(time.RFC3339))
+		q := fmt.Sprintf(`WorkflowId = "%s-%s" AND ExecutionStatus = "Completed"`, contract.PollerWorkflowIDPrefix, h.Format(time.RFC3339))
 		require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, n) }, 60*time.Second, 200*time.Millisecond, q)
 	}
-	insideID, outsideID := workflows.TweetWorkflowID(mB, inside), workflows.TweetWorkflowID(mB, outside)
+	insideID, outsideID := contract.TweetWorkflowID(mB, inside), contract.TweetWorkflowID(mB, outside)
 	backfill()
 	done(1)
 	requireOnce(t, insideID)
@@ -189,7 +189,7 @@ func TestPollerStopsOnExhaustedBalance(t *testing.T) {
 	_, err := runPoll(t, time.Now().Add(-time.Hour), time.Now())
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
-	require.Equal(t, workflows.ErrTypeBalanceExhausted, appErr.Type())
+	require.Equal(t, contract.ErrTypeBalanceExhausted, appErr.Type())
 	require.Contains(t, appErr.Error(), "402")
 }
 
@@ -219,10 +219,10 @@ func TestRegisteredJobFetchedByPolling(t *testing.T) {
 	code, reply := registerJob(t, jobID)
 	require.Equal(t, http.StatusOK, code, reply.Error)
 	require.Equal(t, "accepted", reply.Status)
-	require.Equal(t, workflows.JobWorkflowID(jobID), reply.WorkflowID)
-	var res workflows.JobResult
+	require.Equal(t, contract.JobWorkflowID(jobID), reply.WorkflowID)
+	var res contract.JobResult
 	require.NoError(t, result(t, reply.WorkflowID, &res))
-	require.Equal(t, workflows.JobStatusSuccess, res.Status)
+	require.Equal(t, contract.JobStatusSuccess, res.Status)
 	require.Equal(t, fakesocialdata.SHA256(df.Seed, df.Size), res.SHA256)
 	require.Equal(t, 3, stack.Fake.Requests("/jobs/"+strconv.FormatInt(jobID, 10)), "two 'processing' answers, then success")
 
@@ -251,10 +251,10 @@ func TestWebhookRacingRegistrationIsOneWorkflow(t *testing.T) {
 		require.Equal(t, http.StatusOK, regCode, "round %d", round)
 		require.Equal(t, http.StatusOK, hookCode, "round %d", round)
 		require.Equal(t, "accepted", hookReply.Status, "the webhook reached the run either way (round %d)", round)
-		var res workflows.JobResult
-		require.NoError(t, result(t, workflows.JobWorkflowID(jobID), &res))
+		var res contract.JobResult
+		require.NoError(t, result(t, contract.JobWorkflowID(jobID), &res))
 		require.Equal(t, fakesocialdata.SHA256(df.Seed, df.Size), res.SHA256)
-		requireOnce(t, workflows.JobWorkflowID(jobID))
+		requireOnce(t, contract.JobWorkflowID(jobID))
 		code, reply := post(t, stack.WebhookURL, stack.Fake.JobFinishedWebhook(job))
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, "duplicate", reply.Status)

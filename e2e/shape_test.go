@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 // TestEventRunIsOneWorkflowTask pins the shape that makes the pipeline fast (BENCHMARKS.md): an event started
@@ -30,7 +30,7 @@ func TestEventRunIsOneWorkflowTask(t *testing.T) {
 		{
 			name:       "job_finished with status error: archive and manifest",
 			body:       []byte(fmt.Sprintf(`{"event":"job_finished","data":{"job_id":%d,"status":"error","message":"m"}}`, jobID)),
-			workflowID: workflows.JobWorkflowID(jobID),
+			workflowID: contract.JobWorkflowID(jobID),
 			markers:    2,
 		},
 		{
@@ -38,7 +38,7 @@ func TestEventRunIsOneWorkflowTask(t *testing.T) {
 			body: []byte(fmt.Sprintf(`{"event":"new_tweet","data":{"id_str":%q,"full_text":"t","created_at":"Wed Nov 18 10:00:00 +0000 2026",`+
 				`"user":{"id_str":"777001","screen_name":"shape","name":"Shape"}},`+
 				`"meta":{"monitor_id":"shapemon","monitor_type":"user_tweets","monitored_id_str":"777001"}}`, tweetID)),
-			workflowID: workflows.TweetWorkflowID("shapemon", tweetID),
+			workflowID: contract.TweetWorkflowID("shapemon", tweetID),
 			markers:    3,
 		},
 	}

@@ -15,10 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 type xReply struct {
@@ -100,7 +100,7 @@ func TestXCRC(t *testing.T) {
 // Unsigned, forged, or signed by an unknown secret: 401, no workflow, no object.
 func TestXForgedRefused(t *testing.T) {
 	body := xFixture(t, "aaa_tweet_delete.json")
-	wfID := workflows.XWorkflowID("tweet-delete", "601430178305220608", "1432228155593")
+	wfID := contract.XWorkflowID("tweet-delete", "601430178305220608", "1432228155593")
 	forger, err := xwebhook.ParseSecrets([]string{"not-our-secret"})
 	require.NoError(t, err)
 	tests := []struct {
@@ -157,14 +157,14 @@ func TestXMultiEventDelivery(t *testing.T) {
 	require.Equal(t, "x-dm-1889600000000000001", reply.WorkflowID)
 
 	for _, id := range want {
-		var res workflows.XEventResult
+		var res contract.XEventResult
 		require.NoError(t, result(t, id, &res), id)
 		// Visibility is eventually consistent: wait for the run to be indexed before counting.
 		require.EventuallyWithT(t, func(c *assert.CollectT) { assertIndexed(c, id) }, 10*time.Second, 100*time.Millisecond)
 		require.EqualValues(t, 1, countRuns(t, id), "one run of %s", id)
 		if id == "x-dm-1889600000000000001" {
 			require.Equal(t, []string{"3001", "4001"}, res.Recipients, "both participants recorded")
-			var d workflows.XDeliveries
+			var d contract.XDeliveries
 			getJSON(t, storage.XDeliveriesKey(id), &d)
 			require.Equal(t, []string{"3001", "4001"}, d.ForUserIDs)
 		}
@@ -205,7 +205,7 @@ func TestXEveryAAAEventType(t *testing.T) {
 	for f, id := range ids {
 		require.NoError(t, result(t, id, nil), "%s (%s)", f, id)
 	}
-	var res workflows.XEventResult
+	var res contract.XEventResult
 	require.NoError(t, result(t, ids["aaa_tweet_create.json"], &res))
 	require.Equal(t, []string{"3001", "3002"}, res.Recipients)
 	require.NotEmpty(t, res.ObservedUsers)
@@ -238,7 +238,7 @@ func TestXAAProfileUpdateBio(t *testing.T) {
 		}
 		assert.Fail(c, "no history entry from the event run", reply.WorkflowID)
 	}, 20*time.Second, 100*time.Millisecond, "the bio change is in the history of user 3001")
-	user := snapshotOf(t, "3001", workflows.ObservationID(reply.WorkflowID, "3001"))
+	user := snapshotOf(t, "3001", contract.ObservationID(reply.WorkflowID, "3001"))
 	require.Equal(t, "Backend engineer. Go, Temporal and webhooks that never double-fire.", user["description"])
 
 	code, reply = xSigned(t, "main", body)
@@ -255,7 +255,7 @@ func TestXAAOtherTypes(t *testing.T) {
 			code, reply := xSigned(t, "main", body)
 			require.Equal(t, http.StatusOK, code, reply.Error)
 			require.True(t, strings.HasPrefix(reply.WorkflowID, "x-event-"), reply.WorkflowID)
-			var res workflows.XEventResult
+			var res contract.XEventResult
 			require.NoError(t, result(t, reply.WorkflowID, &res))
 			requireBytes(t, body, res.RawKey)
 			switch f {

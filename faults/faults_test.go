@@ -20,10 +20,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/promise"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // startStack starts the scenario's own stack (a few seconds) and closes it when the test ends.
@@ -149,9 +149,9 @@ func TestMinIOOutage(t *testing.T) {
 	require.Zero(t, f.Lost)
 	require.Zero(t, f.Duplicated)
 	for _, id := range ids {
-		var res workflows.JobResult
+		var res contract.JobResult
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		require.NoError(t, s.Client.GetWorkflow(ctx, workflows.JobWorkflowID(id), "").Get(ctx, &res))
+		require.NoError(t, s.Client.GetWorkflow(ctx, contract.JobWorkflowID(id), "").Get(ctx, &res))
 		cancel()
 		require.Equal(t, fakesocialdata.SHA256(uint64(id), 256<<10), res.SHA256)
 	}

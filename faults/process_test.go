@@ -20,12 +20,12 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/devstack"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/promise"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // buildBinary builds ./cmd/<name> into a temp dir.
@@ -61,8 +61,8 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 	jobID := jobIDs(1)[0]
 	df := fakesocialdata.Datafile{Name: "slow.bin", Size: 48 << 20, Seed: uint64(jobID), BytesPerSecond: 8 << 20}
 	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.JobWorkflowID(jobID), TaskQueue: queue, WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.JobWorkflowName, workflows.JobInput{JobID: jobID, Status: "success", DatafileURL: s.Fake.DatafileURL(df)})
+		ID: contract.JobWorkflowID(jobID), TaskQueue: queue, WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, contract.JobWorkflowName, contract.JobInput{JobID: jobID, Status: "success", DatafileURL: s.Fake.DatafileURL(df)})
 	require.NoError(t, err)
 
 	// Wait until the copy is under way (its heartbeat reports bytes), then kill the worker mid-copy. Polled: the
@@ -73,7 +73,7 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 			return
 		}
 		assert.True(c, slices.ContainsFunc(desc.GetPendingActivities(), func(a *workflowpb.PendingActivityInfo) bool {
-			return a.GetActivityType().GetName() == workflows.FetchDatafileActivityName && a.GetHeartbeatDetails() != nil
+			return a.GetActivityType().GetName() == contract.FetchDatafileActivityName && a.GetHeartbeatDetails() != nil
 		}), "the datafile copy has not heartbeated yet")
 	}, 60*time.Second, 200*time.Millisecond)
 	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
@@ -85,7 +85,7 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 	startProcess(t, s, bin, env...)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	var res workflows.JobResult
+	var res contract.JobResult
 	if err := run.Get(ctx, &res); err != nil {
 		desc, derr := s.Client.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
 		if derr == nil {

@@ -24,11 +24,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // These tests drive the real Gin handler over the SDK's mocks.Client: what the ingress asks of Temporal for
@@ -182,7 +182,7 @@ func (h *harness) expectUpdate(id string, callErr error, outcome string, getErr 
 
 // expectSignal expects the open run of id to be told about recipient forUserID, answered with err.
 func (h *harness) expectSignal(id, forUserID string, err error) {
-	h.temporal.On("SignalWorkflow", hasDeadline, id, "", workflows.DeliveredSignal, forUserID).Return(err).Once()
+	h.temporal.On("SignalWorkflow", hasDeadline, id, "", contract.DeliveredSignal, forUserID).Return(err).Once()
 }
 
 // expectDescribe expects one look at the latest run of id, which has status.
@@ -267,7 +267,7 @@ func (h *harness) requireStarts(n int, workflow string, input any) {
 // readably) and, when received, without its receive time, which it checks is now.
 func normalized(t *testing.T, input any, received bool) (any, string) {
 	t.Helper()
-	strip := func(raw *workflows.RawEvent) string {
+	strip := func(raw *contract.RawEvent) string {
 		if received {
 			require.WithinDuration(t, time.Now(), raw.ReceivedAt, time.Minute)
 			raw.ReceivedAt = time.Time{}
@@ -277,7 +277,7 @@ func normalized(t *testing.T, input any, received bool) (any, string) {
 		return body
 	}
 	switch in := input.(type) {
-	case workflows.JobInput:
+	case contract.JobInput:
 		if in.Raw == nil {
 			return in, ""
 		}
@@ -285,7 +285,7 @@ func normalized(t *testing.T, input any, received bool) (any, string) {
 		body := strip(&raw)
 		in.Raw = &raw
 		return in, body
-	case workflows.XEventInput:
+	case contract.XEventInput:
 		body := strip(&in.Raw)
 		return in, body
 	}
@@ -312,11 +312,11 @@ func restartedAfter(status enums.WorkflowExecutionStatus) func(h *harness) {
 
 func TestJobWebhookStart(t *testing.T) {
 	body := readTestdata(t, "samples/socialdata_job_finished_success.json")
-	wantInput := workflows.JobInput{
-		JobID: 42, Status: workflows.JobStatusSuccess,
+	wantInput := contract.JobInput{
+		JobID: 42, Status: contract.JobStatusSuccess,
 		DatafileURL: "https://s3.amazonaws.com/socialdata-example/jobs/42.json",
-		Raw:         &workflows.RawEvent{Source: workflows.SourceSocialData, EventType: workflows.EventJobFinished, Body: body},
-		Revision:    workflows.CurrentRevision,
+		Raw:         &contract.RawEvent{Source: contract.SourceSocialData, EventType: contract.EventJobFinished, Body: body},
+		Revision:    contract.CurrentRevision,
 	}
 	tests := []struct {
 		name       string
@@ -406,9 +406,9 @@ func TestJobWebhookStart(t *testing.T) {
 			require.Equal(t, http.StatusOK, code, "error: %s", got.Error)
 			require.Equal(t, answer{Status: tt.wantStatus, WorkflowID: jobID}, got)
 			h.assertExpectations()
-			h.requireStarts(tt.wantStarts, workflows.JobWorkflowName, wantInput)
+			h.requireStarts(tt.wantStarts, contract.JobWorkflowName, wantInput)
 			for _, u := range h.updates {
-				require.Equal(t, workflows.JobFinishedUpdate, u.UpdateName)
+				require.Equal(t, contract.JobFinishedUpdate, u.UpdateName)
 				require.Equal(t, client.WorkflowUpdateStageCompleted, u.WaitForStage)
 				require.Empty(t, u.RunID, "the update goes to the latest run")
 				require.Equal(t, []any{h.starts[0].input}, u.Args, "the run gets the webhook it was not started with")
@@ -427,11 +427,11 @@ func TestXWebhookStart(t *testing.T) {
 	delivery, err := xwebhook.Parse(body)
 	require.NoError(t, err)
 	require.Len(t, delivery.Events, 1)
-	wantInput := workflows.XEventInput{
+	wantInput := contract.XEventInput{
 		API: xwebhook.APIAccountActivity, Kind: xwebhook.KindFavorite, EventType: xwebhook.KindFavorite, ForUserID: "3001",
 		DeliveryWindow: testXWindow,
-		Raw:            workflows.RawEvent{Source: workflows.SourceX, EventType: xwebhook.KindFavorite, Body: delivery.Events[0].Body},
-		Revision:       workflows.CurrentRevision,
+		Raw:            contract.RawEvent{Source: contract.SourceX, EventType: xwebhook.KindFavorite, Body: delivery.Events[0].Body},
+		Revision:       contract.CurrentRevision,
 	}
 	tests := []struct {
 		name       string
@@ -486,7 +486,7 @@ func TestXWebhookStart(t *testing.T) {
 			require.Equal(t, favoriteID, got.Workflows[0].WorkflowID)
 			require.Equal(t, tt.wantStatus, got.Workflows[0].Status)
 			h.assertExpectations()
-			h.requireStarts(tt.wantStarts, workflows.XEventWorkflowName, wantInput)
+			h.requireStarts(tt.wantStarts, contract.XEventWorkflowName, wantInput)
 			require.Zero(t, h.spool.Len())
 		})
 	}
@@ -580,8 +580,8 @@ func requireSpooled(t *testing.T, sp *spool.Spool, route string, body []byte) {
 
 func TestRegisterJob(t *testing.T) {
 	const registeredID = "socialdata-job-77"
-	wantInput := workflows.JobInput{
-		JobID: 77, PollInterval: testPollInterval, WaitTimeout: testWaitTimeout, Revision: workflows.CurrentRevision,
+	wantInput := contract.JobInput{
+		JobID: 77, PollInterval: testPollInterval, WaitTimeout: testWaitTimeout, Revision: contract.CurrentRevision,
 	}
 	tests := []struct {
 		name       string
@@ -631,7 +631,7 @@ func TestRegisterJob(t *testing.T) {
 				require.Equal(t, registeredID, got.WorkflowID)
 			}
 			h.assertExpectations()
-			h.requireStarts(tt.wantStarts, workflows.JobWorkflowName, wantInput)
+			h.requireStarts(tt.wantStarts, contract.JobWorkflowName, wantInput)
 			require.Zero(t, h.spool.Len())
 		})
 	}

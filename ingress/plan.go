@@ -15,11 +15,11 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // Routes a verified body can come in by; they name spool records.
@@ -55,7 +55,7 @@ func (s *Server) plan(route string, body []byte, receivedAt time.Time) (startPla
 	if err != nil {
 		return startPlan{}, &badInput{"invalid webhook: " + err.Error()}
 	}
-	raw := workflows.RawEvent{Source: workflows.SourceSocialData, EventType: hook.Event, ReceivedAt: receivedAt, Body: body}
+	raw := contract.RawEvent{Source: contract.SourceSocialData, EventType: hook.Event, ReceivedAt: receivedAt, Body: body}
 	switch hook.Event {
 	case socialdata.EventJobFinished:
 		job, err := socialdata.ParseJobFinished(hook.Data)
@@ -71,7 +71,7 @@ func (s *Server) plan(route string, body []byte, receivedAt time.Time) (startPla
 		return startPlan{reqs: []starts.Request{starts.MonitorEvent(ev, raw)}}, nil
 	default:
 		// An event type the pipeline does not process yet: archived (once per body), never dropped.
-		return startPlan{reqs: []starts.Request{starts.Archive(workflows.ArchiveEventWorkflowID(raw.Source, digest(body)), raw)}}, nil
+		return startPlan{reqs: []starts.Request{starts.Archive(contract.ArchiveEventWorkflowID(raw.Source, digest(body)), raw)}}, nil
 	}
 }
 
@@ -88,12 +88,12 @@ func (s *Server) planX(body []byte, receivedAt time.Time) (startPlan, error) {
 		p.forUsers = append(p.forUsers, ev.ForUserID)
 	}
 	if len(d.Ephemeral) > 0 {
-		p.reqs = append(p.reqs, starts.Archive(workflows.XEphemeralWorkflowID(digest(body)),
-			workflows.RawEvent{Source: workflows.SourceX, EventType: "indicators", ReceivedAt: receivedAt, Body: body}))
+		p.reqs = append(p.reqs, starts.Archive(contract.XEphemeralWorkflowID(digest(body)),
+			contract.RawEvent{Source: contract.SourceX, EventType: "indicators", ReceivedAt: receivedAt, Body: body}))
 	}
 	if len(d.Unknown) > 0 || len(p.reqs) == 0 {
-		p.reqs = append(p.reqs, starts.Archive(workflows.ArchiveEventWorkflowID(workflows.SourceX, digest(body)),
-			workflows.RawEvent{Source: workflows.SourceX, EventType: "unknown", ReceivedAt: receivedAt, Body: body}))
+		p.reqs = append(p.reqs, starts.Archive(contract.ArchiveEventWorkflowID(contract.SourceX, digest(body)),
+			contract.RawEvent{Source: contract.SourceX, EventType: "unknown", ReceivedAt: receivedAt, Body: body}))
 	}
 	return p, nil
 }

@@ -29,7 +29,7 @@ type Options struct {
 	APIToken string
 	// XSecrets are the X apps' consumer secrets; none disables /webhooks/x.
 	XSecrets []xwebhook.Secret
-	// XDeliveryWindow is passed to X event runs (see workflows.XEventInput).
+	// XDeliveryWindow is passed to X event runs (see contract.XEventInput).
 	XDeliveryWindow time.Duration
 	// JobPollInterval is the first wait between polls of a registered job, JobWaitTimeout how long its run
 	// waits for the webhook.

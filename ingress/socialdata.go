@@ -11,9 +11,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/starts"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // socialDataWebhook handles POST /webhooks/socialdata/:token. SocialData signs nothing, so the token in the
@@ -59,7 +59,7 @@ func (s *Server) deliverJobWebhook(parent context.Context, req starts.Request) (
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   req.ID,
-		UpdateName:   workflows.JobFinishedUpdate,
+		UpdateName:   contract.JobFinishedUpdate,
 		Args:         []any{req.Input},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})

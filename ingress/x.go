@@ -10,9 +10,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // maxParallelStarts bounds the starts one multi-event X delivery runs at once.
@@ -80,22 +80,22 @@ func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
 		eventType, window = ev.EventType, 0
 	}
 	attrs := []temporal.SearchAttributeUpdate{
-		workflows.EventTypeKey.ValueSet(eventType),
-		workflows.SourceKey.ValueSet(workflows.SourceX),
+		contract.EventTypeKey.ValueSet(eventType),
+		contract.SourceKey.ValueSet(contract.SourceX),
 	}
 	if ev.ForUserID != "" {
-		attrs = append(attrs, workflows.UserIDKey.ValueSet(ev.ForUserID))
+		attrs = append(attrs, contract.UserIDKey.ValueSet(ev.ForUserID))
 	}
 	return starts.Request{
-		ID:       workflows.XWorkflowID(ev.Kind, ev.Identity...),
-		Workflow: workflows.XEventWorkflowName,
+		ID:       contract.XWorkflowID(ev.Kind, ev.Identity...),
+		Workflow: contract.XEventWorkflowName,
 		Summary:  fmt.Sprintf("X %s %s (%s) for user %s", ev.API, eventType, ev.Identity[0], ev.ForUserID),
 		Attrs:    attrs,
-		Input: workflows.XEventInput{
+		Input: contract.XEventInput{
 			API: ev.API, Kind: ev.Kind, EventType: eventType, ForUserID: ev.ForUserID,
 			DeliveryWindow: window,
-			Raw:            workflows.RawEvent{Source: workflows.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
-			Revision:       workflows.CurrentRevision,
+			Raw:            contract.RawEvent{Source: contract.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
+			Revision:       contract.CurrentRevision,
 		},
 	}
 }
@@ -105,7 +105,7 @@ func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
 func (s *Server) signalDelivered(parent context.Context, workflowID, forUserID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
 	defer cancel()
-	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.DeliveredSignal, forUserID); err != nil {
+	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", contract.DeliveredSignal, forUserID); err != nil {
 		s.logger.Info("duplicate delivery not signalled to the run", zap.String("workflow_id", workflowID), zap.Error(err))
 		return err
 	}

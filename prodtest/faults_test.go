@@ -15,11 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 	workflowpb "go.temporal.io/api/workflow/v1"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/prodstack"
 	"github.com/socialhook/pipeline/internal/dev/promise"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // requirePromise asserts the figures of a load: nothing lost, nothing duplicated, every event answered 200.
@@ -47,7 +47,7 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 			return
 		}
 		i := slices.IndexFunc(desc.GetPendingActivities(), func(a *workflowpb.PendingActivityInfo) bool {
-			return a.GetActivityType().GetName() == workflows.FetchDatafileActivityName && a.GetHeartbeatDetails() != nil
+			return a.GetActivityType().GetName() == contract.FetchDatafileActivityName && a.GetHeartbeatDetails() != nil
 		})
 		if !assert.GreaterOrEqual(c, i, 0, "the copy has not heartbeated yet") {
 			return
@@ -64,7 +64,7 @@ func TestWorkerKilledMidDatafile(t *testing.T) {
 	_, err := tier.Store.Get(t.Context(), storage.DatafileKey(jobID, "slow.bin"))
 	require.ErrorIs(t, err, storage.ErrNotFound, "no partial object after the kill")
 
-	var res workflows.JobResult
+	var res contract.JobResult
 	completed(t, r.WorkflowID, &res)
 	require.Equal(t, fakesocialdata.SHA256(df.Seed, df.Size), res.SHA256)
 	once(t, r.WorkflowID)
@@ -101,7 +101,7 @@ func TestMinIODriveWiped(t *testing.T) {
 	})
 	requirePromise(t, promise.Verify(t, target(), "prod-minio-drive-wiped", got))
 	for _, id := range ids {
-		var m workflows.JobManifest
+		var m contract.JobManifest
 		require.NoError(t, tier.Store.GetJSON(t.Context(), storage.ManifestKey(id), &m), "manifest of %d readable", id)
 	}
 }

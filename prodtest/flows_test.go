@@ -21,13 +21,13 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/devstack"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/prodstack"
 	"github.com/socialhook/pipeline/internal/dev/promise"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 type reply struct {
@@ -110,9 +110,9 @@ func TestJobWithDatafile(t *testing.T) {
 	code, r := postTo(t, 0, body)
 	require.Equal(t, http.StatusOK, code, r.Error)
 	require.Equal(t, "accepted", r.Status)
-	require.Equal(t, workflows.JobWorkflowID(jobID), r.WorkflowID)
+	require.Equal(t, contract.JobWorkflowID(jobID), r.WorkflowID)
 
-	var res workflows.JobResult
+	var res contract.JobResult
 	completed(t, r.WorkflowID, &res)
 	want := fakesocialdata.SHA256(df.Seed, df.Size)
 	require.Equal(t, want, res.SHA256)
@@ -122,7 +122,7 @@ func TestJobWithDatafile(t *testing.T) {
 	code, r = postTo(t, 1, body)
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "duplicate", r.Status, "the other ingress dedupes against the same cluster")
-	once(t, workflows.JobWorkflowID(jobID))
+	once(t, contract.JobWorkflowID(jobID))
 }
 
 // The three monitor events, each to another ingress, then each again to the other: one run each, the stored
@@ -135,7 +135,7 @@ func TestMonitorEvents(t *testing.T) {
 		code, r := postTo(t, i%2, body)
 		require.Equal(t, http.StatusOK, code, "%s: %s", f, r.Error)
 		require.Equal(t, "accepted", r.Status, f)
-		var res workflows.MonitorEventResult
+		var res contract.MonitorEventResult
 		completed(t, r.WorkflowID, &res)
 		requireObject(t, body, res.RawKey)
 		ids = append(ids, r.WorkflowID)
@@ -153,7 +153,7 @@ func TestMonitorEvents(t *testing.T) {
 	require.NoError(t, err)
 	// The profile entity applies the observation after the event run: poll the read API of either ingress.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var h struct{ Entries []workflows.HistoryEntry }
+		var h struct{ Entries []contract.HistoryEntry }
 		code, err := readAPI(1, "/v1/users/44196397/history", &h)
 		if !assert.NoError(c, err) || !assert.Equal(c, http.StatusOK, code) {
 			return
@@ -197,7 +197,7 @@ func TestXDeliveries(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, r.Error)
 		require.Equal(t, "accepted", r.Status, f)
 		require.True(t, strings.HasPrefix(r.WorkflowID, "x-event-"), r.WorkflowID)
-		var res workflows.XEventResult
+		var res contract.XEventResult
 		completed(t, r.WorkflowID, &res)
 		requireObject(t, body, res.RawKey)
 		code, r = xTo(t, 0, "main", body)
@@ -234,12 +234,12 @@ func TestPollerBackfill(t *testing.T) {
 		out, err := exec.Command(bin, "schedule", "backfill", "--address", env["TEMPORAL_ADDRESS"],
 			"--namespace", prodstack.Namespace, "--tls-cert-path", env["TEMPORAL_TLS_CERT"],
 			"--tls-key-path", env["TEMPORAL_TLS_KEY"], "--tls-ca-path", env["TEMPORAL_TLS_CA"],
-			"--tls-server-name", env["TEMPORAL_TLS_SERVER_NAME"], "--schedule-id", workflows.PollerScheduleID,
+			"--tls-server-name", env["TEMPORAL_TLS_SERVER_NAME"], "--schedule-id", contract.PollerScheduleID,
 			"--start-time", h.Add(-30*time.Minute).Format(time.RFC3339), "--end-time", h.Add(30*time.Minute).Format(time.RFC3339),
 			"--overlap-policy", "AllowAll").CombinedOutput()
 		require.NoError(t, err, "%s", out)
 	}
-	pollRun := fmt.Sprintf(`WorkflowId = "%s-%s" AND ExecutionStatus = "Completed"`, workflows.PollerWorkflowIDPrefix, h.Format(time.RFC3339))
+	pollRun := fmt.Sprintf(`WorkflowId = "%s-%s" AND ExecutionStatus = "Completed"`, contract.PollerWorkflowIDPrefix, h.Format(time.RFC3339))
 	completedPolls := func(n int64) {
 		// Visibility is eventually consistent and the backfilled runs finish asynchronously: poll it.
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -251,7 +251,7 @@ func TestPollerBackfill(t *testing.T) {
 	}
 	backfill()
 	completedPolls(1)
-	insideID, outsideID := workflows.TweetWorkflowID(monitor, inside), workflows.TweetWorkflowID(monitor, outside)
+	insideID, outsideID := contract.TweetWorkflowID(monitor, inside), contract.TweetWorkflowID(monitor, outside)
 	completed(t, insideID, nil)
 	backfill()
 	completedPolls(2)

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/prodstack"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // workerOnFreshNamespace registers a namespace named prefix-<unique> with retention and makes (does not start)
@@ -51,7 +51,7 @@ func TestSearchAttributesUsableWhenWorkerReady(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	var attrs []temporal.SearchAttributeUpdate
-	for _, k := range workflows.SearchAttributeKeys() {
+	for _, k := range contract.SearchAttributeKeys() {
 		attrs = append(attrs, k.(temporal.SearchAttributeKeyKeyword).ValueSet("ready-check"))
 	}
 	run, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
@@ -72,7 +72,7 @@ func TestSearchAttributesNotRegisteredWhenOff(t *testing.T) {
 	require.Contains(t, string(log), "temporal operator search-attribute create --namespace "+ns)
 	resp, err := tier.Client.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: ns})
 	require.NoError(t, err)
-	for _, k := range workflows.SearchAttributeKeys() {
+	for _, k := range contract.SearchAttributeKeys() {
 		require.NotContains(t, resp.GetCustomAttributes(), k.GetName(), "nothing registered")
 	}
 }
@@ -85,7 +85,7 @@ func TestPollerScheduleCatchesUpRetention(t *testing.T) {
 	c, err := tier.Temporal.Dial(t.Context(), ns)
 	require.NoError(t, err)
 	defer c.Close()
-	desc, err := c.ScheduleClient().GetHandle(t.Context(), workflows.PollerScheduleID).Describe(t.Context())
+	desc, err := c.ScheduleClient().GetHandle(t.Context(), contract.PollerScheduleID).Describe(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, 72*time.Hour, desc.Schedule.Policy.CatchupWindow)
 }

@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // defaultCatchupWindow is the catch-up window when the namespace's retention cannot be read: the documented
@@ -52,18 +52,18 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.PollInterval}}}
 	action := &client.ScheduleWorkflowAction{
-		ID:        workflows.PollerWorkflowIDPrefix,
-		Workflow:  workflows.PollerWorkflowName,
+		ID:        contract.PollerWorkflowIDPrefix,
+		Workflow:  contract.PollerWorkflowName,
 		TaskQueue: cfg.TaskQueue,
 		StaticSummary: fmt.Sprintf("Poll of every SocialData monitor for events the webhooks missed (every %s, overlap %s)",
 			cfg.PollInterval, cfg.PollOverlap),
-		Args: []any{workflows.PollerInput{
+		Args: []any{contract.PollerInput{
 			Interval: cfg.PollInterval, Overlap: cfg.PollOverlap, Concurrency: cfg.PollConcurrency,
 		}},
 	}
 	sc := c.ScheduleClient()
 	_, err = sc.Create(ctx, client.ScheduleOptions{
-		ID:            workflows.PollerScheduleID,
+		ID:            contract.PollerScheduleID,
 		Spec:          spec,
 		Action:        action,
 		Overlap:       enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL,
@@ -74,9 +74,9 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 		return nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", workflows.PollerScheduleID, err)
+		return fmt.Errorf("create schedule %s: %w", contract.PollerScheduleID, err)
 	}
-	err = sc.GetHandle(ctx, workflows.PollerScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+	err = sc.GetHandle(ctx, contract.PollerScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
 			s.Spec, s.Action = &spec, action
@@ -88,7 +88,7 @@ func EnsurePollerSchedule(ctx context.Context, c client.Client, cfg config.Confi
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", workflows.PollerScheduleID, err)
+		return fmt.Errorf("update schedule %s: %w", contract.PollerScheduleID, err)
 	}
 	return nil
 }

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // ErrSearchAttributesMissing is returned by CheckSearchAttributes when the namespace lacks some of the contract's
@@ -103,7 +103,7 @@ func missingSearchAttributes(ctx context.Context, c client.Client, namespace str
 	}
 	var missing []temporal.SearchAttributeKey
 	var errs []error
-	for _, key := range workflows.SearchAttributeKeys() {
+	for _, key := range contract.SearchAttributeKeys() {
 		got, ok := resp.GetCustomAttributes()[key.GetName()]
 		switch {
 		case !ok:
@@ -154,7 +154,7 @@ const probeTerminateReason = "search attribute probe: the search attributes are 
 // attribute the probe is repeated every probeInterval, for at most probeTimeout; any other error is returned at
 // once.
 func WaitSearchAttributes(ctx context.Context, c client.Client) error {
-	attrs, err := probeAttributes(workflows.SearchAttributeKeys())
+	attrs, err := probeAttributes(contract.SearchAttributeKeys())
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func WaitSearchAttributes(ctx context.Context, c client.Client) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("search attributes %s still unusable: %w (last probe: %w)",
-				names(workflows.SearchAttributeKeys()), context.Cause(ctx), err)
+				names(contract.SearchAttributeKeys()), context.Cause(ctx), err)
 		case <-time.After(probeInterval):
 		}
 	}
@@ -181,11 +181,11 @@ func WaitSearchAttributes(ctx context.Context, c client.Client) error {
 func probeSearchAttributes(ctx context.Context, c client.Client, attrs temporal.SearchAttributes) error {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       probeWorkflowID(),
-		TaskQueue:                workflows.SearchAttributeProbeTaskQueue,
+		TaskQueue:                contract.SearchAttributeProbeTaskQueue,
 		WorkflowExecutionTimeout: probeRunTimeout,
 		TypedSearchAttributes:    attrs,
 		StaticSummary:            "A worker checking at start that the pipeline's search attributes are usable; terminated at once.",
-	}, workflows.SearchAttributeProbeWorkflowName)
+	}, contract.SearchAttributeProbeWorkflowName)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func searchAttributeNotReady(err error) bool {
 func probeWorkflowID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return workflows.SearchAttributeProbeWorkflowIDPrefix + "-" + hex.EncodeToString(b[:])
+	return contract.SearchAttributeProbeWorkflowIDPrefix + "-" + hex.EncodeToString(b[:])
 }
 
 // probeAttributes gives every key a value of its type.
@@ -222,11 +222,11 @@ func probeAttributes(keys []temporal.SearchAttributeKey) (temporal.SearchAttribu
 	for _, key := range keys {
 		switch k := key.(type) {
 		case temporal.SearchAttributeKeyKeyword:
-			updates = append(updates, k.ValueSet(workflows.SearchAttributeProbeValue))
+			updates = append(updates, k.ValueSet(contract.SearchAttributeProbeValue))
 		case temporal.SearchAttributeKeyString:
-			updates = append(updates, k.ValueSet(workflows.SearchAttributeProbeValue))
+			updates = append(updates, k.ValueSet(contract.SearchAttributeProbeValue))
 		case temporal.SearchAttributeKeyKeywordList:
-			updates = append(updates, k.ValueSet([]string{workflows.SearchAttributeProbeValue}))
+			updates = append(updates, k.ValueSet([]string{contract.SearchAttributeProbeValue}))
 		case temporal.SearchAttributeKeyInt64:
 			updates = append(updates, k.ValueSet(0))
 		case temporal.SearchAttributeKeyFloat64:

@@ -20,9 +20,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/devstack"
 	"github.com/socialhook/pipeline/worker"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // clusterLikeServer starts a dev server whose namespace cache behaves as a cluster's: the dev server's default
@@ -85,7 +85,7 @@ func dial(t *testing.T, addr, namespace string) client.Client {
 func startWithAttributes(t *testing.T, c client.Client) error {
 	t.Helper()
 	var attrs []temporal.SearchAttributeUpdate
-	for _, key := range workflows.SearchAttributeKeys() {
+	for _, key := range contract.SearchAttributeKeys() {
 		attrs = append(attrs, key.(temporal.SearchAttributeKeyKeyword).ValueSet("it"))
 	}
 	run, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{
@@ -129,7 +129,7 @@ func TestSearchAttributesOnAClusterLikeServer(t *testing.T) {
 		c := dial(t, addr, "check")
 		err := worker.CheckSearchAttributes(t.Context(), c, "check")
 		require.ErrorIs(t, err, worker.ErrSearchAttributesMissing)
-		cli, _ := worker.CreateSearchAttributesCommands("check", workflows.SearchAttributeKeys())
+		cli, _ := worker.CreateSearchAttributesCommands("check", contract.SearchAttributeKeys())
 		require.ErrorContains(t, err, cli)
 
 		bin, err := devstack.ToolPath("temporal")
@@ -148,7 +148,7 @@ func requireProbesTerminated(t *testing.T, c client.Client) {
 	t.Helper()
 	count := func(status string) int64 {
 		resp, err := c.CountWorkflow(t.Context(), &workflowservice.CountWorkflowExecutionsRequest{
-			Query: "WorkflowType = '" + workflows.SearchAttributeProbeWorkflowName + "' AND ExecutionStatus = '" + status + "'",
+			Query: "WorkflowType = '" + contract.SearchAttributeProbeWorkflowName + "' AND ExecutionStatus = '" + status + "'",
 		})
 		require.NoError(t, err)
 		return resp.GetCount()

@@ -19,9 +19,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/worker"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // These tests drive the search attribute setup over the SDK's mocks.Client and a fake operator service: what
@@ -69,7 +69,7 @@ func (o *operator) AddSearchAttributes(_ context.Context, req *operatorservice.A
 // contractAttrs is the namespace with every search attribute of the contract.
 func contractAttrs() map[string]enums.IndexedValueType {
 	attrs := map[string]enums.IndexedValueType{}
-	for _, key := range workflows.SearchAttributeKeys() {
+	for _, key := range contract.SearchAttributeKeys() {
 		attrs[key.GetName()] = key.GetValueType()
 	}
 	return attrs
@@ -98,7 +98,7 @@ func newProbes(t *testing.T, op *operator, errs ...error) *probes {
 		p.starts = append(p.starts, args.Get(1).(client.StartWorkflowOptions))
 	}
 	for _, err := range errs {
-		p.client.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.SearchAttributeProbeWorkflowName).
+		p.client.On("ExecuteWorkflow", mock.Anything, mock.Anything, contract.SearchAttributeProbeWorkflowName).
 			Run(record).Return(nil, err).Once()
 	}
 	run := &mocks.WorkflowRun{}
@@ -108,7 +108,7 @@ func newProbes(t *testing.T, op *operator, errs ...error) *probes {
 		return p.starts[len(p.starts)-1].ID
 	})
 	run.On("GetRunID").Return("probe-run")
-	p.client.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.SearchAttributeProbeWorkflowName).
+	p.client.On("ExecuteWorkflow", mock.Anything, mock.Anything, contract.SearchAttributeProbeWorkflowName).
 		Run(record).Return(run, nil).Maybe()
 	p.client.On("TerminateWorkflow", mock.Anything, mock.Anything, "probe-run", mock.Anything).Run(func(args mock.Arguments) {
 		p.mu.Lock()
@@ -128,12 +128,12 @@ func (p *probes) requireProbe(t *testing.T, wantStarts int) {
 	require.Len(t, p.starts, wantStarts)
 	ids := map[string]bool{}
 	for _, o := range p.starts {
-		require.True(t, strings.HasPrefix(o.ID, workflows.SearchAttributeProbeWorkflowIDPrefix+"-"), o.ID)
+		require.True(t, strings.HasPrefix(o.ID, contract.SearchAttributeProbeWorkflowIDPrefix+"-"), o.ID)
 		require.False(t, ids[o.ID], "probe ID %s reused", o.ID)
 		ids[o.ID] = true
-		require.Equal(t, workflows.SearchAttributeProbeTaskQueue, o.TaskQueue)
+		require.Equal(t, contract.SearchAttributeProbeTaskQueue, o.TaskQueue)
 		require.Positive(t, o.WorkflowExecutionTimeout, "a probe that escapes termination still ends")
-		for _, key := range workflows.SearchAttributeKeys() {
+		for _, key := range contract.SearchAttributeKeys() {
 			require.True(t, o.TypedSearchAttributes.ContainsKey(key), "the probe sets %s", key.GetName())
 		}
 	}
@@ -191,9 +191,9 @@ func TestWaitSearchAttributesProbeAlreadyGone(t *testing.T) {
 	c := &mocks.Client{}
 	c.Test(t)
 	run := &mocks.WorkflowRun{}
-	run.On("GetID").Return(workflows.SearchAttributeProbeWorkflowIDPrefix + "-x")
+	run.On("GetID").Return(contract.SearchAttributeProbeWorkflowIDPrefix + "-x")
 	run.On("GetRunID").Return("r")
-	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.SearchAttributeProbeWorkflowName).Return(run, nil).Once()
+	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, contract.SearchAttributeProbeWorkflowName).Return(run, nil).Once()
 	c.On("TerminateWorkflow", mock.Anything, mock.Anything, "r", mock.Anything).
 		Return(serviceerror.NewNotFound("workflow execution already completed")).Once()
 	require.NoError(t, worker.WaitSearchAttributes(t.Context(), c))
@@ -201,7 +201,7 @@ func TestWaitSearchAttributesProbeAlreadyGone(t *testing.T) {
 }
 
 func TestPrepareSearchAttributes(t *testing.T) {
-	cli, tctl := worker.CreateSearchAttributesCommands("default", []temporal.SearchAttributeKey{workflows.JobIDKey, workflows.UserIDKey})
+	cli, tctl := worker.CreateSearchAttributesCommands("default", []temporal.SearchAttributeKey{contract.JobIDKey, contract.UserIDKey})
 	tests := []struct {
 		name     string
 		register bool
@@ -296,12 +296,12 @@ func TestCreateSearchAttributesCommands(t *testing.T) {
 		wantTctl  string
 	}{
 		{
-			name: "one attribute", namespace: "default", keys: []temporal.SearchAttributeKey{workflows.SourceKey},
+			name: "one attribute", namespace: "default", keys: []temporal.SearchAttributeKey{contract.SourceKey},
 			wantCLI:  "temporal operator search-attribute create --namespace default --name Source --type Keyword",
 			wantTctl: "tctl --namespace default admin cluster add-search-attributes --name Source --type Keyword",
 		},
 		{
-			name: "the contract, on a Temporal Cloud namespace", namespace: "pipeline.a1b2c", keys: workflows.SearchAttributeKeys(),
+			name: "the contract, on a Temporal Cloud namespace", namespace: "pipeline.a1b2c", keys: contract.SearchAttributeKeys(),
 			wantCLI: "temporal operator search-attribute create --namespace pipeline.a1b2c --name EventType --type Keyword " +
 				"--name JobId --type Keyword --name Source --type Keyword --name MonitorId --type Keyword --name UserId --type Keyword",
 			wantTctl: "tctl --namespace pipeline.a1b2c admin cluster add-search-attributes --name EventType --type Keyword " +
@@ -334,6 +334,6 @@ func TestCreateSearchAttributesCommands(t *testing.T) {
 func TestREADMEHasTheCreateCommand(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
-	cli, _ := worker.CreateSearchAttributesCommands("default", workflows.SearchAttributeKeys())
+	cli, _ := worker.CreateSearchAttributesCommands("default", contract.SearchAttributeKeys())
 	require.True(t, strings.Contains(string(readme), "`"+cli+"`"), "README.md lacks `%s`", cli)
 }

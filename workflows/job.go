@@ -6,55 +6,57 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 // awaitFinished returns the finished job: the input itself when the run was started by the webhook, else the
-// first of the webhook (delivered as JobFinishedUpdate) and a poll of GET /jobs/{id} that finds the job
-// terminal. A JobFinishedUpdate is answered "accepted" while the run waits and "duplicate" afterwards, so the
+// first of the webhook (delivered as contract.JobFinishedUpdate) and a poll of GET /jobs/{id} that finds the job
+// terminal. A contract.JobFinishedUpdate is answered "accepted" while the run waits and "duplicate" afterwards, so the
 // ingress can tell a webhook that completed a registered job from a repeat.
 //
-// From RevisionJobWait on, a registered run waits JobInput.PollInterval before its first poll, keeps waiting
-// for the webhook when polling cannot go on (403, 402, no API key), and gives up after JobInput.WaitTimeout:
-// it then fails with ErrTypeJobWaitExpired, having processed nothing, so a webhook arriving later starts a new
+// From contract.RevisionJobWait on, a registered run waits contract.JobInput.PollInterval before its first poll, keeps waiting
+// for the webhook when polling cannot go on (403, 402, no API key), and gives up after contract.JobInput.WaitTimeout:
+// it then fails with contract.ErrTypeJobWaitExpired, having processed nothing, so a webhook arriving later starts a new
 // run under the same ID (starts use AllowDuplicateFailedOnly) and is processed.
-func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
-	var finished *JobInput
+func awaitFinished(ctx workflow.Context, in contract.JobInput) (contract.JobInput, error) {
+	var finished *contract.JobInput
 	if in.Status != "" {
 		finished = &in
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, JobFinishedUpdate,
-		func(ctx workflow.Context, w JobInput) (string, error) {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.JobFinishedUpdate,
+		func(ctx workflow.Context, w contract.JobInput) (string, error) {
 			if finished != nil {
 				return "duplicate", nil
 			}
 			finished = &w
 			return "accepted", nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, w JobInput) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, w contract.JobInput) error {
 			if w.JobID != in.JobID || w.Status == "" {
 				return fmt.Errorf("update for job %d must carry job %d with a terminal status", w.JobID, in.JobID)
 			}
-			return w.validate()
+			return validateJob(w)
 		}},
 	); err != nil {
-		return in, fmt.Errorf("register %s: %w", JobFinishedUpdate, err)
+		return in, fmt.Errorf("register %s: %w", contract.JobFinishedUpdate, err)
 	}
 	if finished != nil {
 		return *finished, nil
 	}
-	if in.Revision < RevisionJobWait {
+	if in.Revision < contract.RevisionJobWait {
 		return awaitFinishedRev1(ctx, in, &finished)
 	}
 
 	wait := in.WaitTimeout
 	if wait <= 0 {
-		wait = DefaultJobWaitTimeout
+		wait = contract.DefaultJobWaitTimeout
 	}
 	logger := workflow.GetLogger(ctx)
 	logger.Info("job registered: waiting for its webhook, polling meanwhile", "JobId", in.JobID, "WaitTimeout", wait)
 	pollCtx, cancelPoll := workflow.WithCancel(ctx)
 	defer cancelPoll()
-	var polled *JobStatus
+	var polled *contract.JobStatus
 	workflow.Go(pollCtx, func(gctx workflow.Context) {
 		// The first poll comes after one poll interval: a job registered before it finished is rarely done
 		// at once. Then the activity's retry policy is the poll loop, until the deadline.
@@ -63,8 +65,8 @@ func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
 		}
 		opts := jobPollOptions(in.PollInterval)
 		opts.ScheduleToCloseTimeout = wait
-		var st JobStatus
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(gctx, opts), AwaitJobActivityName, in.JobID).Get(gctx, &st); err != nil {
+		var st contract.JobStatus
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(gctx, opts), a.AwaitJob, in.JobID).Get(gctx, &st); err != nil {
 			if gctx.Err() == nil && !temporal.IsCanceledError(err) {
 				logger.Warn("job poll stopped: waiting for the webhook only", "JobId", in.JobID, "Error", err)
 			}
@@ -79,28 +81,28 @@ func awaitFinished(ctx workflow.Context, in JobInput) (JobInput, error) {
 	case finished != nil: // the webhook, even when it came in the same task as the deadline
 		return *finished, nil
 	case polled != nil:
-		f := JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
-		if err := f.validate(); err != nil {
-			return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), ErrTypeJobAPI, nil)
+		f := contract.JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
+		if err := validateJob(f); err != nil {
+			return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), contract.ErrTypeJobAPI, nil)
 		}
 		return f, nil
 	default:
 		return in, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("job %d: no webhook and no terminal status within %s; a webhook arriving later starts a new run", in.JobID, wait),
-			ErrTypeJobWaitExpired, nil)
+			contract.ErrTypeJobWaitExpired, nil)
 	}
 }
 
 // awaitFinishedRev1 is the wait of runs started before RevisionJobWait: the first poll at once, the run failing
 // when the poll fails for good. Kept so those runs replay exactly as they ran.
-func awaitFinishedRev1(ctx workflow.Context, in JobInput, finished **JobInput) (JobInput, error) {
+func awaitFinishedRev1(ctx workflow.Context, in contract.JobInput, finished **contract.JobInput) (contract.JobInput, error) {
 	workflow.GetLogger(ctx).Info("job registered: waiting for its webhook, polling meanwhile", "JobId", in.JobID)
 	pollCtx, cancelPoll := workflow.WithCancel(ctx)
 	defer cancelPoll()
-	var polled JobStatus
+	var polled contract.JobStatus
 	var pollErr error
 	polledDone := false
-	poll := workflow.ExecuteActivity(workflow.WithActivityOptions(pollCtx, jobPollOptions(in.PollInterval)), AwaitJobActivityName, in.JobID)
+	poll := workflow.ExecuteActivity(workflow.WithActivityOptions(pollCtx, jobPollOptions(in.PollInterval)), a.AwaitJob, in.JobID)
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		pollErr = poll.Get(gctx, &polled)
 		polledDone = true
@@ -114,15 +116,15 @@ func awaitFinishedRev1(ctx workflow.Context, in JobInput, finished **JobInput) (
 	if pollErr != nil {
 		return in, fmt.Errorf("watch job %d: %w", in.JobID, pollErr)
 	}
-	f := JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
-	if err := f.validate(); err != nil {
-		return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), ErrTypeJobAPI, nil)
+	f := contract.JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
+	if err := validateJob(f); err != nil {
+		return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), contract.ErrTypeJobAPI, nil)
 	}
 	return f, nil
 }
 
 // JobWorkflow processes one finished SocialData job, exactly once per job id (its workflow ID is
-// JobWorkflowID). Started by the webhook, it has the job at once; started by a registration (POST /v1/jobs,
+// contract.JobWorkflowID). Started by the webhook, it has the job at once; started by a registration (POST /v1/jobs,
 // or `temporal workflow start` with only job_id), it waits for the webhook and polls GET /jobs/{id} meanwhile.
 // It archives the webhook that announced the job (if any), then:
 //   - status "error": records the provider's message in the job manifest and completes;
@@ -131,29 +133,29 @@ func awaitFinishedRev1(ctx workflow.Context, in JobInput, finished **JobInput) (
 //
 // A datafile that cannot be fetched for a non-retryable reason (host not allowed, 4xx) is recorded in the
 // manifest as "fetch_failed" and the run fails with that reason, so it stands out in the Temporal UI.
-func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
-	if err := in.validate(); err != nil {
-		return JobResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+func JobWorkflow(ctx workflow.Context, in contract.JobInput) (contract.JobResult, error) {
+	if err := validateJob(in); err != nil {
+		return contract.JobResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, nil)
 	}
 	finished, err := awaitFinished(ctx, in)
 	if err != nil {
-		return JobResult{JobID: in.JobID}, err
+		return contract.JobResult{JobID: in.JobID}, err
 	}
 	finished.Revision = in.Revision // the run's revision is the one it was started with
 	in = finished
 	logger := workflow.GetLogger(ctx)
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	result := JobResult{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage}
+	result := contract.JobResult{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage}
 
 	if in.Raw != nil {
-		if err := storageStep(ctx, in.Revision, ArchiveRawActivityName, ArchiveRawInput{WorkflowID: wfID, Event: *in.Raw}, &result.RawKey); err != nil {
+		if err := storageStep(ctx, in.Revision, a.ArchiveRaw, contract.ArchiveRawInput{WorkflowID: wfID, Event: *in.Raw}, &result.RawKey); err != nil {
 			return result, fmt.Errorf("archive raw webhook: %w", err)
 		}
 	}
 
-	manifest := JobManifest{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage, WorkflowID: wfID}
+	manifest := contract.JobManifest{JobID: in.JobID, Status: in.Status, ErrorMessage: in.ErrorMessage, WorkflowID: wfID}
 	var fetchErr error
-	if in.Status == JobStatusSuccess {
+	if in.Status == contract.JobStatusSuccess {
 		manifest.Datafile, manifest.Status, manifest.ErrorMessage, fetchErr = fetchWithRefresh(ctx, in.JobID, in.DatafileURL)
 		result.Status, result.ErrorMessage = manifest.Status, manifest.ErrorMessage
 		if manifest.Datafile != nil {
@@ -161,7 +163,7 @@ func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
 		}
 	}
 	manifest.RecordedAt = workflow.Now(ctx).UTC()
-	if err := storageStep(ctx, in.Revision, WriteJobManifestActivityName, manifest, &result.ManifestKey); err != nil {
+	if err := storageStep(ctx, in.Revision, a.WriteJobManifest, manifest, &result.ManifestKey); err != nil {
 		return result, fmt.Errorf("write job manifest: %w", err)
 	}
 	if fetchErr != nil {
@@ -173,24 +175,24 @@ func JobWorkflow(ctx workflow.Context, in JobInput) (JobResult, error) {
 
 // fetchWithRefresh fetches the datafile, replacing an expired URL once with a fresh one from the API. It
 // returns the datafile, the status to record and its message, and a non-nil error when the run must fail.
-func fetchWithRefresh(ctx workflow.Context, jobID int64, url string) (*Datafile, string, string, error) {
+func fetchWithRefresh(ctx workflow.Context, jobID int64, url string) (*contract.Datafile, string, string, error) {
 	df, err := fetchDatafile(ctx, jobID, url)
 	if err == nil {
-		return df, JobStatusSuccess, "", nil
+		return df, contract.JobStatusSuccess, "", nil
 	}
-	if errorType(err) == ErrTypeURLExpired {
+	if errorType(err) == contract.ErrTypeURLExpired {
 		workflow.GetLogger(ctx).Info("datafile URL expired, refreshing job", "JobId", jobID)
-		var fresh JobStatus
+		var fresh contract.JobStatus
 		apiCtx := workflow.WithActivityOptions(ctx, apiOptions)
-		if rerr := workflow.ExecuteActivity(apiCtx, RefreshJobActivityName, jobID).Get(ctx, &fresh); rerr != nil {
+		if rerr := workflow.ExecuteActivity(apiCtx, a.RefreshJob, jobID).Get(ctx, &fresh); rerr != nil {
 			err = fmt.Errorf("%w; refreshing the job failed: %w", err, rerr)
 		} else {
 			switch {
-			case fresh.Status == JobStatusError:
-				return nil, JobStatusError, fresh.Message, nil
-			case fresh.Status == JobStatusSuccess && fresh.DatafileURL != "":
+			case fresh.Status == contract.JobStatusError:
+				return nil, contract.JobStatusError, fresh.Message, nil
+			case fresh.Status == contract.JobStatusSuccess && fresh.DatafileURL != "":
 				if df, err = fetchDatafile(ctx, jobID, fresh.DatafileURL); err == nil {
-					return df, JobStatusSuccess, "", nil
+					return df, contract.JobStatusSuccess, "", nil
 				}
 			default:
 				err = fmt.Errorf("%w; refreshed job has status %q and no datafile URL", err, fresh.Status)
@@ -199,19 +201,19 @@ func fetchWithRefresh(ctx workflow.Context, jobID int64, url string) (*Datafile,
 	}
 	reason, typ := failureMessage(err), errorType(err)
 	switch typ {
-	case ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient, ErrTypeInvalidInput, ErrTypeJobAPI, ErrTypeTooLarge:
+	case contract.ErrTypeHostNotAllowed, contract.ErrTypeURLExpired, contract.ErrTypeDatafileClient, contract.ErrTypeInvalidInput, contract.ErrTypeJobAPI, contract.ErrTypeTooLarge:
 	default:
-		typ = ErrTypeFetchFailed
+		typ = contract.ErrTypeFetchFailed
 	}
-	return nil, ManifestFetchFailed, reason,
+	return nil, contract.ManifestFetchFailed, reason,
 		temporal.NewNonRetryableApplicationError("datafile not fetched: "+reason, typ, nil)
 }
 
-func fetchDatafile(ctx workflow.Context, jobID int64, url string) (*Datafile, error) {
-	var df Datafile
+func fetchDatafile(ctx workflow.Context, jobID int64, url string) (*contract.Datafile, error) {
+	var df contract.Datafile
 	fetchCtx := workflow.WithActivityOptions(ctx, fetchOptions)
-	if err := workflow.ExecuteActivity(fetchCtx, FetchDatafileActivityName,
-		FetchDatafileInput{JobID: jobID, URL: url}).Get(ctx, &df); err != nil {
+	if err := workflow.ExecuteActivity(fetchCtx, a.FetchDatafile,
+		contract.FetchDatafileInput{JobID: jobID, URL: url}).Get(ctx, &df); err != nil {
 		return nil, err
 	}
 	return &df, nil
@@ -235,19 +237,19 @@ func failureMessage(err error) string {
 	return err.Error()
 }
 
-func (in JobInput) validate() error {
+func validateJob(in contract.JobInput) error {
 	if in.JobID <= 0 {
-		return ErrInvalidJobID
+		return contract.ErrInvalidJobID
 	}
 	if in.Status == "" && in.Raw == nil {
 		return nil // registered: the run waits for the webhook or polls
 	}
 	switch in.Status {
-	case JobStatusSuccess:
+	case contract.JobStatusSuccess:
 		if in.DatafileURL == "" {
 			return errors.New("a successful job needs a datafile URL")
 		}
-	case JobStatusError:
+	case contract.JobStatusError:
 	default:
 		return fmt.Errorf("job status %q is not terminal (want success or error)", in.Status)
 	}

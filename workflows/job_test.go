@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/workflows"
 )
 
@@ -21,34 +22,34 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.RegisterActivityWithOptions(func(context.Context, workflows.ArchiveRawInput) (string, error) { return "", nil },
-		activity.RegisterOptions{Name: workflows.ArchiveRawActivityName})
-	env.RegisterActivityWithOptions(func(context.Context, workflows.FetchDatafileInput) (workflows.Datafile, error) {
-		return workflows.Datafile{}, nil
-	}, activity.RegisterOptions{Name: workflows.FetchDatafileActivityName})
-	env.RegisterActivityWithOptions(func(context.Context, int64) (workflows.JobStatus, error) { return workflows.JobStatus{}, nil },
-		activity.RegisterOptions{Name: workflows.RefreshJobActivityName})
-	env.RegisterActivityWithOptions(func(context.Context, workflows.JobManifest) (string, error) { return "", nil },
-		activity.RegisterOptions{Name: workflows.WriteJobManifestActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, contract.ArchiveRawInput) (string, error) { return "", nil },
+		activity.RegisterOptions{Name: contract.ArchiveRawActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, contract.FetchDatafileInput) (contract.Datafile, error) {
+		return contract.Datafile{}, nil
+	}, activity.RegisterOptions{Name: contract.FetchDatafileActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, int64) (contract.JobStatus, error) { return contract.JobStatus{}, nil },
+		activity.RegisterOptions{Name: contract.RefreshJobActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, contract.JobManifest) (string, error) { return "", nil },
+		activity.RegisterOptions{Name: contract.WriteJobManifestActivityName})
 	workflows.Register(env)
 	return env
 }
 
-var raw = &workflows.RawEvent{Source: "socialdata", EventType: "job_finished", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)}
+var raw = &contract.RawEvent{Source: "socialdata", EventType: "job_finished", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)}
 
-func datafile(url string) workflows.Datafile {
-	return workflows.Datafile{Key: "datafiles/7/d.json", Size: 10, SHA256: "abc", ContentType: "application/json", SourceURL: url}
+func datafile(url string) contract.Datafile {
+	return contract.Datafile{Key: "datafiles/7/d.json", Size: 10, SHA256: "abc", ContentType: "application/json", SourceURL: url}
 }
 
 func TestJobWorkflow(t *testing.T) {
-	expired := temporal.NewNonRetryableApplicationError("GET u: 403", workflows.ErrTypeURLExpired, nil)
-	notAllowed := temporal.NewNonRetryableApplicationError(`datafile host "evil" is not in DATAFILE_ALLOWED_HOSTS`, workflows.ErrTypeHostNotAllowed, nil)
+	expired := temporal.NewNonRetryableApplicationError("GET u: 403", contract.ErrTypeURLExpired, nil)
+	notAllowed := temporal.NewNonRetryableApplicationError(`datafile host "evil" is not in DATAFILE_ALLOWED_HOSTS`, contract.ErrTypeHostNotAllowed, nil)
 	tests := []struct {
 		name string
-		in   workflows.JobInput
+		in   contract.JobInput
 		// fetch maps a URL to its activity outcome; refresh is the RefreshJob outcome (nil: not expected).
 		fetch        map[string]error
-		refresh      *workflows.JobStatus
+		refresh      *contract.JobStatus
 		refreshErr   error
 		wantStatus   string
 		wantMessage  string
@@ -57,90 +58,90 @@ func TestJobWorkflow(t *testing.T) {
 	}{
 		{
 			name:         "success fetches and records the datafile",
-			in:           workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Raw: raw, Revision: workflows.CurrentRevision},
+			in:           contract.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Raw: raw, Revision: contract.CurrentRevision},
 			fetch:        map[string]error{"u1": nil},
 			wantStatus:   "success",
 			wantDatafile: true,
 		},
 		{
 			name:        "error is recorded without fetching",
-			in:          workflows.JobInput{JobID: 7, Status: "error", ErrorMessage: "Insufficient balance", Raw: raw, Revision: workflows.CurrentRevision},
+			in:          contract.JobInput{JobID: 7, Status: "error", ErrorMessage: "Insufficient balance", Raw: raw, Revision: contract.CurrentRevision},
 			wantStatus:  "error",
 			wantMessage: "Insufficient balance",
 		},
 		{
 			name:         "expired URL is refreshed once",
-			in:           workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Raw: raw, Revision: workflows.CurrentRevision},
+			in:           contract.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Raw: raw, Revision: contract.CurrentRevision},
 			fetch:        map[string]error{"old": expired, "new": nil},
-			refresh:      &workflows.JobStatus{JobID: 7, Status: "success", DatafileURL: "new"},
+			refresh:      &contract.JobStatus{JobID: 7, Status: "success", DatafileURL: "new"},
 			wantStatus:   "success",
 			wantDatafile: true,
 		},
 		{
 			name:        "expired URL whose job now reports an error records the error",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: workflows.CurrentRevision},
+			in:          contract.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: contract.CurrentRevision},
 			fetch:       map[string]error{"old": expired},
-			refresh:     &workflows.JobStatus{JobID: 7, Status: "error", Message: "gone"},
+			refresh:     &contract.JobStatus{JobID: 7, Status: "error", Message: "gone"},
 			wantStatus:  "error",
 			wantMessage: "gone",
 		},
 		{
 			name:        "expired URL whose refresh fails fails the run",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: workflows.CurrentRevision},
+			in:          contract.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: contract.CurrentRevision},
 			fetch:       map[string]error{"old": expired},
-			refreshErr:  temporal.NewNonRetryableApplicationError("GET /jobs/7: 404 Job not found", workflows.ErrTypeJobAPI, nil),
-			wantStatus:  workflows.ManifestFetchFailed,
+			refreshErr:  temporal.NewNonRetryableApplicationError("GET /jobs/7: 404 Job not found", contract.ErrTypeJobAPI, nil),
+			wantStatus:  contract.ManifestFetchFailed,
 			wantMessage: "403",
-			wantErrType: workflows.ErrTypeURLExpired,
+			wantErrType: contract.ErrTypeURLExpired,
 		},
 		{
 			name:        "disallowed host is recorded and fails the run",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "http://evil/x", Raw: raw, Revision: workflows.CurrentRevision},
+			in:          contract.JobInput{JobID: 7, Status: "success", DatafileURL: "http://evil/x", Raw: raw, Revision: contract.CurrentRevision},
 			fetch:       map[string]error{"http://evil/x": notAllowed},
-			wantStatus:  workflows.ManifestFetchFailed,
+			wantStatus:  contract.ManifestFetchFailed,
 			wantMessage: "not in DATAFILE_ALLOWED_HOSTS",
-			wantErrType: workflows.ErrTypeHostNotAllowed,
+			wantErrType: contract.ErrTypeHostNotAllowed,
 		},
 		{
 			name:        "retries exhausted fail the run as DatafileFetchFailed",
-			in:          workflows.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Revision: workflows.CurrentRevision},
+			in:          contract.JobInput{JobID: 7, Status: "success", DatafileURL: "u1", Revision: contract.CurrentRevision},
 			fetch:       map[string]error{"u1": temporal.NewNonRetryableApplicationError("GET u1: status 503", "wrapError", nil)},
-			wantStatus:  workflows.ManifestFetchFailed,
+			wantStatus:  contract.ManifestFetchFailed,
 			wantMessage: "503",
-			wantErrType: workflows.ErrTypeFetchFailed,
+			wantErrType: contract.ErrTypeFetchFailed,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t)
 			if tt.in.Raw != nil {
-				env.OnActivity(workflows.ArchiveRawActivityName, mock.Anything, workflows.ArchiveRawInput{
+				env.OnActivity(a.ArchiveRaw, mock.Anything, contract.ArchiveRawInput{
 					WorkflowID: "default-test-workflow-id", Event: *tt.in.Raw,
 				}).Return("raw/key.json", nil).Once()
 			}
 			for url, err := range tt.fetch {
-				in := workflows.FetchDatafileInput{JobID: tt.in.JobID, URL: url}
+				in := contract.FetchDatafileInput{JobID: tt.in.JobID, URL: url}
 				if err != nil {
-					env.OnActivity(workflows.FetchDatafileActivityName, mock.Anything, in).Return(workflows.Datafile{}, err).Once()
+					env.OnActivity(a.FetchDatafile, mock.Anything, in).Return(contract.Datafile{}, err).Once()
 				} else {
-					env.OnActivity(workflows.FetchDatafileActivityName, mock.Anything, in).Return(datafile(url), nil).Once()
+					env.OnActivity(a.FetchDatafile, mock.Anything, in).Return(datafile(url), nil).Once()
 				}
 			}
 			if tt.refresh != nil || tt.refreshErr != nil {
-				var fresh workflows.JobStatus
+				var fresh contract.JobStatus
 				if tt.refresh != nil {
 					fresh = *tt.refresh
 				}
-				env.OnActivity(workflows.RefreshJobActivityName, mock.Anything, tt.in.JobID).Return(fresh, tt.refreshErr).Once()
+				env.OnActivity(a.RefreshJob, mock.Anything, tt.in.JobID).Return(fresh, tt.refreshErr).Once()
 			}
-			var manifest workflows.JobManifest
-			env.OnActivity(workflows.WriteJobManifestActivityName, mock.Anything, mock.Anything).Return(
-				func(_ context.Context, m workflows.JobManifest) (string, error) {
+			var manifest contract.JobManifest
+			env.OnActivity(a.WriteJobManifest, mock.Anything, mock.Anything).Return(
+				func(_ context.Context, m contract.JobManifest) (string, error) {
 					manifest = m
 					return "datafiles/7/manifest.json", nil
 				}).Once()
 
-			env.ExecuteWorkflow(workflows.JobWorkflowName, tt.in)
+			env.ExecuteWorkflow(contract.JobWorkflowName, tt.in)
 			require.True(t, env.IsWorkflowCompleted())
 			env.AssertExpectations(t)
 
@@ -159,7 +160,7 @@ func TestJobWorkflow(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			var res workflows.JobResult
+			var res contract.JobResult
 			require.NoError(t, env.GetWorkflowResult(&res))
 			require.Equal(t, tt.wantStatus, res.Status)
 			require.Equal(t, "datafiles/7/manifest.json", res.ManifestKey)
@@ -177,21 +178,21 @@ func TestJobWorkflow(t *testing.T) {
 func TestJobWorkflowRejectsInvalidInput(t *testing.T) {
 	tests := []struct {
 		name string
-		in   workflows.JobInput
+		in   contract.JobInput
 	}{
-		{"zero job id", workflows.JobInput{Status: "error"}},
-		{"non-terminal status", workflows.JobInput{JobID: 1, Status: "pending"}},
-		{"success without url", workflows.JobInput{JobID: 1, Status: "success"}},
-		{"raw without body", workflows.JobInput{JobID: 1, Status: "error", Raw: &workflows.RawEvent{Source: "socialdata"}}},
+		{"zero job id", contract.JobInput{Status: "error"}},
+		{"non-terminal status", contract.JobInput{JobID: 1, Status: "pending"}},
+		{"success without url", contract.JobInput{JobID: 1, Status: "success"}},
+		{"raw without body", contract.JobInput{JobID: 1, Status: "error", Raw: &contract.RawEvent{Source: "socialdata"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t)
-			env.ExecuteWorkflow(workflows.JobWorkflowName, tt.in)
+			env.ExecuteWorkflow(contract.JobWorkflowName, tt.in)
 			require.True(t, env.IsWorkflowCompleted())
 			var appErr *temporal.ApplicationError
 			require.True(t, errors.As(env.GetWorkflowError(), &appErr))
-			require.Equal(t, workflows.ErrTypeInvalidInput, appErr.Type())
+			require.Equal(t, contract.ErrTypeInvalidInput, appErr.Type())
 			require.True(t, appErr.NonRetryable())
 		})
 	}
@@ -199,10 +200,10 @@ func TestJobWorkflowRejectsInvalidInput(t *testing.T) {
 
 func TestArchiveEventWorkflow(t *testing.T) {
 	env := newEnv(t)
-	event := workflows.RawEvent{Source: "socialdata", EventType: "brand_new", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{"event":"brand_new"}`)}
-	env.OnActivity(workflows.ArchiveRawActivityName, mock.Anything,
-		workflows.ArchiveRawInput{WorkflowID: "default-test-workflow-id", Event: event}).Return("raw/k.json", nil).Once()
-	env.ExecuteWorkflow(workflows.ArchiveEventWorkflowName, event)
+	event := contract.RawEvent{Source: "socialdata", EventType: "brand_new", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{"event":"brand_new"}`)}
+	env.OnActivity(a.ArchiveRaw, mock.Anything,
+		contract.ArchiveRawInput{WorkflowID: "default-test-workflow-id", Event: event}).Return("raw/k.json", nil).Once()
+	env.ExecuteWorkflow(contract.ArchiveEventWorkflowName, event)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var key string

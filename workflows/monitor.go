@@ -6,23 +6,25 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 // MonitorEventWorkflow processes one SocialData monitor event, exactly once per event (its ID is
-// TweetWorkflowID, FollowingWorkflowID or ProfileUpdateWorkflowID). It archives the webhook, stores what the
+// contract.TweetWorkflowID, contract.FollowingWorkflowID or contract.ProfileUpdateWorkflowID). It archives the webhook, stores what the
 // event carries (tweets at tweets/<id>.json, the follow edge), and hands every user object in it to that
 // user's ProfileEntityWorkflow as an observation, where profile diffs are computed in order.
-func MonitorEventWorkflow(ctx workflow.Context, in MonitorEventInput) (MonitorEventResult, error) {
-	if err := in.validate(); err != nil {
-		return MonitorEventResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+func MonitorEventWorkflow(ctx workflow.Context, in contract.MonitorEventInput) (contract.MonitorEventResult, error) {
+	if err := validateMonitorEvent(in); err != nil {
+		return contract.MonitorEventResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, nil)
 	}
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	var res MonitorEventResult
-	if err := storageStep(ctx, in.Revision, ArchiveRawActivityName, ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
+	var res contract.MonitorEventResult
+	if err := storageStep(ctx, in.Revision, a.ArchiveRaw, contract.ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
 		return res, fmt.Errorf("archive raw event: %w", err)
 	}
-	var stored StoredMonitorEvent
-	if err := storageStep(ctx, in.Revision, StoreMonitorEventActivityName, StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
+	var stored contract.StoredMonitorEvent
+	if err := storageStep(ctx, in.Revision, a.StoreMonitorEvent, contract.StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
 		return res, fmt.Errorf("store monitor event: %w", err)
 	}
 	res.TweetKeys, res.FollowKey = stored.TweetKeys, stored.FollowKey
@@ -35,9 +37,9 @@ func MonitorEventWorkflow(ctx workflow.Context, in MonitorEventInput) (MonitorEv
 	return res, nil
 }
 
-func (in MonitorEventInput) validate() error {
+func validateMonitorEvent(in contract.MonitorEventInput) error {
 	switch in.EventType {
-	case EventNewTweet, EventNewFollowing, EventProfileUpdate:
+	case contract.EventNewTweet, contract.EventNewFollowing, contract.EventProfileUpdate:
 	default:
 		return fmt.Errorf("event type %q is not a monitor event", in.EventType)
 	}
@@ -50,11 +52,11 @@ func (in MonitorEventInput) validate() error {
 // observeAll hands observations to their users' profile entities and returns the users observed.
 // Signal-with-start is idempotent here: an entity ignores an observation ID it has already applied, so a
 // retried activity cannot record a change twice.
-func observeAll(ctx workflow.Context, revision int, observations []Observation) ([]string, error) {
+func observeAll(ctx workflow.Context, revision int, observations []contract.Observation) ([]string, error) {
 	if len(observations) == 0 {
 		return nil, nil
 	}
-	if err := storageStep(ctx, revision, ObserveProfilesActivityName, observations, nil); err != nil {
+	if err := storageStep(ctx, revision, a.ObserveProfiles, observations, nil); err != nil {
 		return nil, fmt.Errorf("hand observations to profile entities: %w", err)
 	}
 	users := make([]string, 0, len(observations))

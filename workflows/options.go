@@ -5,6 +5,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 // Activity options, one set per kind of side effect. Each retry policy is explicit.
@@ -18,7 +20,7 @@ var storageOptions = workflow.ActivityOptions{
 		BackoffCoefficient:     2,
 		MaximumInterval:        time.Minute,
 		MaximumAttempts:        0,
-		NonRetryableErrorTypes: []string{ErrTypeInvalidInput},
+		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput},
 	},
 }
 
@@ -33,7 +35,7 @@ var localStorageOptions = workflow.LocalActivityOptions{
 		BackoffCoefficient:     2,
 		MaximumInterval:        2 * time.Second,
 		MaximumAttempts:        3,
-		NonRetryableErrorTypes: []string{ErrTypeInvalidInput},
+		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput},
 	},
 }
 
@@ -48,7 +50,7 @@ var fetchOptions = workflow.ActivityOptions{
 		MaximumInterval:    time.Minute,
 		MaximumAttempts:    8,
 		NonRetryableErrorTypes: []string{
-			ErrTypeInvalidInput, ErrTypeHostNotAllowed, ErrTypeURLExpired, ErrTypeDatafileClient, ErrTypeTooLarge,
+			contract.ErrTypeInvalidInput, contract.ErrTypeHostNotAllowed, contract.ErrTypeURLExpired, contract.ErrTypeDatafileClient, contract.ErrTypeTooLarge,
 		},
 	},
 }
@@ -61,7 +63,7 @@ var apiOptions = workflow.ActivityOptions{
 		BackoffCoefficient:     2,
 		MaximumInterval:        time.Minute,
 		MaximumAttempts:        10,
-		NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeJobAPI},
+		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput, contract.ErrTypeJobAPI},
 	},
 }
 
@@ -78,7 +80,7 @@ func jobPollOptions(first time.Duration) workflow.ActivityOptions {
 			BackoffCoefficient:     1.5,
 			MaximumInterval:        max(5*time.Minute, first),
 			MaximumAttempts:        0,
-			NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeJobAPI},
+			NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput, contract.ErrTypeJobAPI},
 		},
 	}
 }

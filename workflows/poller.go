@@ -8,6 +8,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 // scheduledStartTime is the search attribute Temporal sets on a schedule's runs: the action's nominal time.
@@ -23,7 +25,7 @@ var pollOptions = workflow.ActivityOptions{
 		BackoffCoefficient:     2,
 		MaximumInterval:        5 * time.Minute,
 		MaximumAttempts:        8,
-		NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeBalanceExhausted, ErrTypeAPI},
+		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput, contract.ErrTypeBalanceExhausted, contract.ErrTypeAPI},
 	},
 }
 
@@ -32,9 +34,9 @@ var pollOptions = workflow.ActivityOptions{
 // IDs the webhooks would have (see activities.PollMonitor): delivered events dedupe, missed ones run. The
 // window is [nominal time − Interval − Overlap, nominal time]. One page of monitors per run, continuing as new
 // for the next page, keeps histories small. A 402 (balance exhausted) fails the run with that reason.
-func PollerWorkflow(ctx workflow.Context, in PollerInput) (PollStats, error) {
+func PollerWorkflow(ctx workflow.Context, in contract.PollerInput) (contract.PollStats, error) {
 	if in.Interval <= 0 && (in.From.IsZero() || in.To.IsZero()) {
-		return in.Stats, temporal.NewNonRetryableApplicationError("poller needs an interval or an explicit from/to window", ErrTypeInvalidInput, nil)
+		return in.Stats, temporal.NewNonRetryableApplicationError("poller needs an interval or an explicit from/to window", contract.ErrTypeInvalidInput, nil)
 	}
 	if in.Page == 0 {
 		in.Page = 1
@@ -51,14 +53,14 @@ func PollerWorkflow(ctx workflow.Context, in PollerInput) (PollStats, error) {
 		in.Concurrency = 4
 	}
 	logger := workflow.GetLogger(ctx)
-	var list MonitorList
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), ListMonitorsActivityName, in.Page).Get(ctx, &list); err != nil {
+	var list contract.MonitorList
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pollOptions), a.ListMonitors, in.Page).Get(ctx, &list); err != nil {
 		if stop := balanceStop(err); stop != nil {
 			return in.Stats, stop
 		}
 		return in.Stats, fmt.Errorf("list monitors page %d: %w", in.Page, err)
 	}
-	var todo []MonitorRef
+	var todo []contract.MonitorRef
 	for _, m := range list.Monitors {
 		if (len(in.MonitorIDs) > 0 && !slices.Contains(in.MonitorIDs, m.ID)) ||
 			(len(in.UserIDs) > 0 && !slices.Contains(in.UserIDs, m.UserID)) {
@@ -76,14 +78,14 @@ func PollerWorkflow(ctx workflow.Context, in PollerInput) (PollStats, error) {
 		in.Stats.Monitors, in.Stats.Started, in.Stats.Duplicates, in.Stats.Skipped, in.Stats.Failed))
 	if in.Page < list.LastPage {
 		in.Page++
-		return in.Stats, workflow.NewContinueAsNewError(ctx, PollerWorkflowName, in)
+		return in.Stats, workflow.NewContinueAsNewError(ctx, contract.PollerWorkflowName, in)
 	}
 	return in.Stats, nil
 }
 
 // pollMonitors polls ms with at most in.Concurrency activities in flight, adding up stats. A monitor that
 // fails is counted and skipped; a 402 stops everything.
-func pollMonitors(ctx workflow.Context, in PollerInput, ms []MonitorRef, stats *PollStats) error {
+func pollMonitors(ctx workflow.Context, in contract.PollerInput, ms []contract.MonitorRef, stats *contract.PollStats) error {
 	actCtx := workflow.WithActivityOptions(ctx, pollOptions)
 	var stop error
 	inFlight := 0
@@ -93,10 +95,10 @@ func pollMonitors(ctx workflow.Context, in PollerInput, ms []MonitorRef, stats *
 			m := ms[i]
 			i++
 			inFlight++
-			f := workflow.ExecuteActivity(actCtx, PollMonitorActivityName, PollMonitorInput{Monitor: m, From: in.From, To: in.To})
+			f := workflow.ExecuteActivity(actCtx, a.PollMonitor, contract.PollMonitorInput{Monitor: m, From: in.From, To: in.To})
 			sel.AddFuture(f, func(f workflow.Future) {
 				inFlight--
-				var r PollMonitorResult
+				var r contract.PollMonitorResult
 				err := f.Get(ctx, &r)
 				switch {
 				case err == nil:
@@ -127,8 +129,8 @@ func pollMonitors(ctx workflow.Context, in PollerInput, ms []MonitorRef, stats *
 // balanceStop returns the error that stops a poll when err is SocialData's 402, or nil.
 func balanceStop(err error) error {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == ErrTypeBalanceExhausted {
-		return temporal.NewNonRetryableApplicationError("poll stopped: "+appErr.Message(), ErrTypeBalanceExhausted, nil)
+	if errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeBalanceExhausted {
+		return temporal.NewNonRetryableApplicationError("poll stopped: "+appErr.Message(), contract.ErrTypeBalanceExhausted, nil)
 	}
 	return nil
 }

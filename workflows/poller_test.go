@@ -18,21 +18,21 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 func registerPollerActivities(env *testsuite.TestWorkflowEnvironment) {
-	env.RegisterActivityWithOptions(func(context.Context, int) (workflows.MonitorList, error) { return workflows.MonitorList{}, nil },
-		activity.RegisterOptions{Name: workflows.ListMonitorsActivityName})
-	env.RegisterActivityWithOptions(func(context.Context, workflows.PollMonitorInput) (workflows.PollMonitorResult, error) {
-		return workflows.PollMonitorResult{}, nil
-	}, activity.RegisterOptions{Name: workflows.PollMonitorActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, int) (contract.MonitorList, error) { return contract.MonitorList{}, nil },
+		activity.RegisterOptions{Name: contract.ListMonitorsActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, contract.PollMonitorInput) (contract.PollMonitorResult, error) {
+		return contract.PollMonitorResult{}, nil
+	}, activity.RegisterOptions{Name: contract.PollMonitorActivityName})
 }
 
-func monitors(n int) []workflows.MonitorRef {
-	var out []workflows.MonitorRef
+func monitors(n int) []contract.MonitorRef {
+	var out []contract.MonitorRef
 	for i := range n {
-		out = append(out, workflows.MonitorRef{ID: fmt.Sprintf("m%d", i), Type: "user_tweets", UserID: fmt.Sprintf("%d", 100+i)})
+		out = append(out, contract.MonitorRef{ID: fmt.Sprintf("m%d", i), Type: "user_tweets", UserID: fmt.Sprintf("%d", 100+i)})
 	}
 	return out
 }
@@ -139,7 +139,7 @@ type pollScheduleOutbound struct {
 }
 
 func (o *pollScheduleOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	if activityType == workflows.PollMonitorActivityName {
+	if activityType == contract.PollMonitorActivityName {
 		o.gate.scheduled()
 	}
 	return o.Next.ExecuteActivity(ctx, activityType, args...)
@@ -153,18 +153,18 @@ func TestPollerWorkflowWindowAndConcurrency(t *testing.T) {
 	nominal := time.Date(2026, 11, 20, 16, 0, 0, 0, time.UTC)
 	require.NoError(t, env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 		temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime").ValueSet(nominal))))
-	env.OnActivity(workflows.ListMonitorsActivityName, mock.Anything, 1).Return(workflows.MonitorList{Monitors: monitors(7), LastPage: 1}, nil).Once()
+	env.OnActivity(a.ListMonitors, mock.Anything, 1).Return(contract.MonitorList{Monitors: monitors(7), LastPage: 1}, nil).Once()
 	gate := newOverlapGate(3, 7)
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&pollScheduleCounter{gate: gate}}})
 	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, _ error) {
-		if info.ActivityType.Name == workflows.PollMonitorActivityName {
+		if info.ActivityType.Name == contract.PollMonitorActivityName {
 			gate.completed()
 		}
 	})
 	var mu sync.Mutex
-	var windows []workflows.PollMonitorInput
-	env.OnActivity(workflows.PollMonitorActivityName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in workflows.PollMonitorInput) (workflows.PollMonitorResult, error) {
+	var windows []contract.PollMonitorInput
+	env.OnActivity(a.PollMonitor, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.PollMonitorInput) (contract.PollMonitorResult, error) {
 			defer gate.exit()
 			mu.Lock()
 			windows = append(windows, in)
@@ -172,16 +172,16 @@ func TestPollerWorkflowWindowAndConcurrency(t *testing.T) {
 			if !gate.enter() {
 				// This runs on the activity's goroutine: report and fail the poll, never t.FailNow here.
 				t.Errorf("poll of monitor %s waited %s for 3 polls running", in.Monitor.ID, gateWait)
-				return workflows.PollMonitorResult{}, temporal.NewNonRetryableApplicationError("overlap gate timed out", "GateTimeout", nil)
+				return contract.PollMonitorResult{}, temporal.NewNonRetryableApplicationError("overlap gate timed out", "GateTimeout", nil)
 			}
-			return workflows.PollMonitorResult{Started: 2, Duplicates: 1}, nil
+			return contract.PollMonitorResult{Started: 2, Duplicates: 1}, nil
 		}).Times(7)
-	env.ExecuteWorkflow(workflows.PollerWorkflowName, workflows.PollerInput{Interval: time.Hour, Overlap: time.Minute, Concurrency: 3})
+	env.ExecuteWorkflow(contract.PollerWorkflowName, contract.PollerInput{Interval: time.Hour, Overlap: time.Minute, Concurrency: 3})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var stats workflows.PollStats
+	var stats contract.PollStats
 	require.NoError(t, env.GetWorkflowResult(&stats))
-	require.Equal(t, workflows.PollStats{From: nominal.Add(-61 * time.Minute), To: nominal, Monitors: 7, Started: 14, Duplicates: 7}, stats)
+	require.Equal(t, contract.PollStats{From: nominal.Add(-61 * time.Minute), To: nominal, Monitors: 7, Started: 14, Duplicates: 7}, stats)
 	require.Equal(t, 3, gate.maxInFlight(), "most polls in flight at once")
 	for _, w := range windows {
 		require.Equal(t, nominal, w.To)
@@ -194,12 +194,12 @@ func TestPollerWorkflowContinuesPerPage(t *testing.T) {
 	env := newEnv(t)
 	registerPollerActivities(env)
 	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	env.OnActivity(workflows.ListMonitorsActivityName, mock.Anything, 1).Return(workflows.MonitorList{Monitors: monitors(2), LastPage: 3}, nil).Once()
-	env.OnActivity(workflows.PollMonitorActivityName, mock.Anything, mock.Anything).Return(workflows.PollMonitorResult{Started: 1}, nil).Times(1)
-	env.ExecuteWorkflow(workflows.PollerWorkflowName, workflows.PollerInput{From: from, To: to, MonitorIDs: []string{"m1"}})
+	env.OnActivity(a.ListMonitors, mock.Anything, 1).Return(contract.MonitorList{Monitors: monitors(2), LastPage: 3}, nil).Once()
+	env.OnActivity(a.PollMonitor, mock.Anything, mock.Anything).Return(contract.PollMonitorResult{Started: 1}, nil).Times(1)
+	env.ExecuteWorkflow(contract.PollerWorkflowName, contract.PollerInput{From: from, To: to, MonitorIDs: []string{"m1"}})
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(env.GetWorkflowError(), &can), "got %v", env.GetWorkflowError())
-	require.Equal(t, workflows.PollerWorkflowName, can.WorkflowType.Name)
+	require.Equal(t, contract.PollerWorkflowName, can.WorkflowType.Name)
 	env.AssertExpectations(t)
 }
 
@@ -211,19 +211,19 @@ func TestPollerWorkflowFailures(t *testing.T) {
 		wantType string
 		wantFail int
 	}{
-		{"balance exhausted stops the poll", temporal.NewNonRetryableApplicationError("SocialData balance exhausted (402)", workflows.ErrTypeBalanceExhausted, nil), workflows.ErrTypeBalanceExhausted, 0},
-		{"a monitor that fails is counted", temporal.NewNonRetryableApplicationError("GET user: 404", workflows.ErrTypeAPI, nil), "", 1},
+		{"balance exhausted stops the poll", temporal.NewNonRetryableApplicationError("SocialData balance exhausted (402)", contract.ErrTypeBalanceExhausted, nil), contract.ErrTypeBalanceExhausted, 0},
+		{"a monitor that fails is counted", temporal.NewNonRetryableApplicationError("GET user: 404", contract.ErrTypeAPI, nil), "", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t)
 			registerPollerActivities(env)
-			env.OnActivity(workflows.ListMonitorsActivityName, mock.Anything, 1).Return(workflows.MonitorList{Monitors: monitors(2), LastPage: 1}, nil)
-			env.OnActivity(workflows.PollMonitorActivityName, mock.Anything, mock.MatchedBy(func(in workflows.PollMonitorInput) bool { return in.Monitor.ID == "m0" })).
-				Return(workflows.PollMonitorResult{}, tt.err)
-			env.OnActivity(workflows.PollMonitorActivityName, mock.Anything, mock.MatchedBy(func(in workflows.PollMonitorInput) bool { return in.Monitor.ID == "m1" })).
-				Return(workflows.PollMonitorResult{Started: 1}, nil)
-			env.ExecuteWorkflow(workflows.PollerWorkflowName, workflows.PollerInput{Interval: time.Hour, Concurrency: 1})
+			env.OnActivity(a.ListMonitors, mock.Anything, 1).Return(contract.MonitorList{Monitors: monitors(2), LastPage: 1}, nil)
+			env.OnActivity(a.PollMonitor, mock.Anything, mock.MatchedBy(func(in contract.PollMonitorInput) bool { return in.Monitor.ID == "m0" })).
+				Return(contract.PollMonitorResult{}, tt.err)
+			env.OnActivity(a.PollMonitor, mock.Anything, mock.MatchedBy(func(in contract.PollMonitorInput) bool { return in.Monitor.ID == "m1" })).
+				Return(contract.PollMonitorResult{Started: 1}, nil)
+			env.ExecuteWorkflow(contract.PollerWorkflowName, contract.PollerInput{Interval: time.Hour, Concurrency: 1})
 			require.True(t, env.IsWorkflowCompleted())
 			if tt.wantType != "" {
 				var appErr *temporal.ApplicationError
@@ -233,7 +233,7 @@ func TestPollerWorkflowFailures(t *testing.T) {
 				return
 			}
 			require.NoError(t, env.GetWorkflowError())
-			var stats workflows.PollStats
+			var stats contract.PollStats
 			require.NoError(t, env.GetWorkflowResult(&stats))
 			require.Equal(t, tt.wantFail, stats.Failed)
 			require.Equal(t, 1, stats.Started)
@@ -244,8 +244,8 @@ func TestPollerWorkflowFailures(t *testing.T) {
 func TestPollerWorkflowNeedsAWindow(t *testing.T) {
 	env := newEnv(t)
 	registerPollerActivities(env)
-	env.ExecuteWorkflow(workflows.PollerWorkflowName, workflows.PollerInput{})
+	env.ExecuteWorkflow(contract.PollerWorkflowName, contract.PollerInput{})
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
-	require.Equal(t, workflows.ErrTypeInvalidInput, appErr.Type())
+	require.Equal(t, contract.ErrTypeInvalidInput, appErr.Type())
 }

@@ -2,10 +2,11 @@ package workflows
 
 import (
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 const (
@@ -18,37 +19,37 @@ const (
 )
 
 // ProfileEntityWorkflow owns one user's profile: the snapshot at users/<id>/profile.json and the history at
-// users/<id>/history/. Its ID is ProfileEntityWorkflowID(user id) and it is started (or signalled) with
+// users/<id>/history/. Its ID is contract.ProfileEntityWorkflowID(user id) and it is started (or signalled) with
 // SignalWithStart by every run that observes the user, so observations of one user are applied one at a time
 // by one owner: concurrent events never race on the snapshot, and an older observation never overwrites a
 // newer one (it is placed in the history where it belongs instead, see timeline.go).
 //
 // It runs until cancelled, continuing as new every signalsPerRun observations. A new entity (no carried state)
 // first loads the stored snapshot, so a restarted entity continues from what is stored.
-func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
+func ProfileEntityWorkflow(ctx workflow.Context, in contract.ProfileEntityInput) error {
 	if in.UserID == "" || len(in.TrackedFields) == 0 {
-		return temporal.NewNonRetryableApplicationError("profile entity needs a user id and tracked fields", ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError("profile entity needs a user id and tracked fields", contract.ErrTypeInvalidInput, nil)
 	}
 	logger := workflow.GetLogger(ctx)
-	st := in.State
+	st := (*timeline)(in.State)
 	if st == nil {
-		st = &ProfileState{}
-		var stored *ProfileSnapshot
-		if err := storageStep(ctx, in.Revision, LoadProfileActivityName, in.UserID, &stored); err != nil {
+		st = &timeline{}
+		var stored *contract.ProfileSnapshot
+		if err := storageStep(ctx, in.Revision, a.LoadProfile, in.UserID, &stored); err != nil {
 			return fmt.Errorf("load stored profile: %w", err)
 		}
 		if stored != nil {
 			st.seedFromSnapshot(stored, in.TrackedFields)
 		}
 	}
-	if err := workflow.SetQueryHandler(ctx, ProfileStatusQuery, func() (ProfileStatus, error) {
-		return ProfileStatus{UserID: in.UserID, Applied: st.Applied, Ignored: st.Ignored, Points: len(st.Points),
+	if err := workflow.SetQueryHandler(ctx, contract.ProfileStatusQuery, func() (contract.ProfileStatus, error) {
+		return contract.ProfileStatus{UserID: in.UserID, Applied: st.Applied, Ignored: st.Ignored, Points: len(st.Points),
 			LatestAt: st.latestAt(), TrackedSet: in.TrackedFields}, nil
 	}); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
 
-	observe := func(o Observation) error {
+	observe := func(o contract.Observation) error {
 		if o.UserID != in.UserID || o.ID == "" || o.ObservedAt.IsZero() {
 			logger.Warn("observation ignored: not for this user or incomplete", "ObservationId", o.ID, "UserId", o.UserID)
 			st.Ignored++
@@ -60,8 +61,8 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 			return nil
 		}
 		if eff.snapshot != nil || len(eff.upserts) > 0 || len(eff.deletes) > 0 {
-			write := WriteProfileInput{UserID: in.UserID, Snapshot: eff.snapshot, Upserts: eff.upserts, Deletes: eff.deletes}
-			if err := storageStep(ctx, in.Revision, WriteProfileActivityName, write, nil); err != nil {
+			write := contract.WriteProfileInput{UserID: in.UserID, Snapshot: eff.snapshot, Upserts: eff.upserts, Deletes: eff.deletes}
+			if err := storageStep(ctx, in.Revision, a.WriteProfile, write, nil); err != nil {
 				return fmt.Errorf("write profile of %s: %w", in.UserID, err)
 			}
 		}
@@ -70,12 +71,12 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 		return nil
 	}
 
-	signals := workflow.GetSignalChannel(ctx, ObserveSignal)
+	signals := workflow.GetSignalChannel(ctx, contract.ObserveSignal)
 	for received := 0; ; received++ {
 		if received >= signalsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// Apply what is already buffered, so no signal is left behind, then start afresh with the state.
 			for {
-				var o Observation
+				var o contract.Observation
 				if !signals.ReceiveAsync(&o) {
 					break
 				}
@@ -83,10 +84,10 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 					return err
 				}
 			}
-			return workflow.NewContinueAsNewError(ctx, ProfileEntityWorkflowName,
-				ProfileEntityInput{UserID: in.UserID, TrackedFields: in.TrackedFields, State: st, Revision: CurrentRevision})
+			return workflow.NewContinueAsNewError(ctx, contract.ProfileEntityWorkflowName,
+				contract.ProfileEntityInput{UserID: in.UserID, TrackedFields: in.TrackedFields, State: (*contract.ProfileState)(st), Revision: contract.CurrentRevision})
 		}
-		var o Observation
+		var o contract.Observation
 		cancelled := false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(signals, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &o) })
@@ -98,17 +99,5 @@ func ProfileEntityWorkflow(ctx workflow.Context, in ProfileEntityInput) error {
 		if err := observe(o); err != nil {
 			return err
 		}
-	}
-}
-
-// ObservationFor builds the observation of a user object seen by event run workflowID at receivedAt.
-func ObservationFor(workflowID, eventType, userID string, user []byte, receivedAt time.Time, reported map[string]Change) Observation {
-	return Observation{
-		ID:         ObservationID(workflowID, userID),
-		UserID:     userID,
-		ObservedAt: receivedAt.UTC(),
-		Source:     ObservationSource{EventType: eventType, WorkflowID: workflowID},
-		User:       user,
-		Reported:   reported,
 	}
 }

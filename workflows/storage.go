@@ -3,6 +3,8 @@ package workflows
 import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 // storageStep runs one short, idempotent MinIO step (archive, store, manifest, profile write, hand-off to the
@@ -15,16 +17,16 @@ import (
 // pending step and its last failure in the Temporal UI. Every step is idempotent (deterministic keys,
 // observation IDs), so running it twice is harmless.
 //
-// Runs of an earlier revision (RevisionActivities) run the step as a regular activity only, as they did.
-func storageStep(ctx workflow.Context, revision int, activity string, in, out any) error {
-	if revision < RevisionLocalStorage {
+// Runs of an earlier revision (contract.RevisionActivities) run the step as a regular activity only, as they did.
+func storageStep(ctx workflow.Context, revision int, activity, in, out any) error {
+	if revision < contract.RevisionLocalStorage {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), activity, in).Get(ctx, out)
 	}
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localStorageOptions), activity, in).Get(ctx, out)
-	if err == nil || temporal.IsCanceledError(err) || errorType(err) == ErrTypeInvalidInput {
+	if err == nil || temporal.IsCanceledError(err) || errorType(err) == contract.ErrTypeInvalidInput {
 		return err
 	}
 	workflow.GetLogger(ctx).Warn("storage step failed locally, continuing as a regular activity",
-		"Activity", activity, "Error", err)
+		"Error", err)
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), activity, in).Get(ctx, out)
 }

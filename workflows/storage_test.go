@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 // TestStorageStepLocalFirst checks a storage step's paths through the manifest write of a failed job (its only
@@ -31,14 +31,14 @@ func TestStorageStepLocalFirst(t *testing.T) {
 		{name: "storage up: one local attempt, no activity task", revision: 1, wantLocal: 1},
 		{name: "one failure: retried locally", revision: 1, fail: 1, wantLocal: 2},
 		{name: "storage down: three local attempts, then a regular activity that waits it out", revision: 1, fail: 5, wantLocal: 3, wantRegular: 3},
-		{name: "invalid input: not retried, not moved", revision: 1, invalid: true, wantLocal: 1, wantErrType: workflows.ErrTypeInvalidInput},
+		{name: "invalid input: not retried, not moved", revision: 1, invalid: true, wantLocal: 1, wantErrType: contract.ErrTypeInvalidInput},
 		{name: "revision 0: regular activities only", revision: 0, fail: 2, wantRegular: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t)
 			var local, regular int
-			env.RegisterActivityWithOptions(func(ctx context.Context, _ workflows.JobManifest) (string, error) {
+			env.RegisterActivityWithOptions(func(ctx context.Context, _ contract.JobManifest) (string, error) {
 				if activity.GetInfo(ctx).IsLocalActivity {
 					local++
 				} else {
@@ -46,13 +46,13 @@ func TestStorageStepLocalFirst(t *testing.T) {
 				}
 				switch {
 				case tt.invalid:
-					return "", temporal.NewNonRetryableApplicationError("bad body", workflows.ErrTypeInvalidInput, nil)
+					return "", temporal.NewNonRetryableApplicationError("bad body", contract.ErrTypeInvalidInput, nil)
 				case local+regular <= tt.fail:
 					return "", down
 				}
 				return "datafiles/7/manifest.json", nil
-			}, activity.RegisterOptions{Name: workflows.WriteJobManifestActivityName})
-			env.ExecuteWorkflow(workflows.JobWorkflowName, workflows.JobInput{JobID: 7, Status: "error", Revision: tt.revision})
+			}, activity.RegisterOptions{Name: contract.WriteJobManifestActivityName})
+			env.ExecuteWorkflow(contract.JobWorkflowName, contract.JobInput{JobID: 7, Status: "error", Revision: tt.revision})
 			require.True(t, env.IsWorkflowCompleted())
 			require.Equal(t, tt.wantLocal, local, "local attempts")
 			require.Equal(t, tt.wantRegular, regular, "regular attempts")
@@ -61,7 +61,7 @@ func TestStorageStepLocalFirst(t *testing.T) {
 				return
 			}
 			require.NoError(t, env.GetWorkflowError())
-			var res workflows.JobResult
+			var res contract.JobResult
 			require.NoError(t, env.GetWorkflowResult(&res))
 			require.Equal(t, "datafiles/7/manifest.json", res.ManifestKey)
 		})

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
 // The profile timeline: how a profile entity turns observations that may arrive in any order into one exact
@@ -23,6 +25,10 @@ import (
 // points after it, so apply recomputes the retained history and reports which entries changed or vanished.
 
 // Apply outcomes.
+// timeline is the profile entity's state (contract.ProfileState, carried across continue-as-new) with the
+// operations that apply observations to it.
+type timeline contract.ProfileState
+
 const (
 	applyApplied   = "applied"
 	applyDuplicate = "duplicate"
@@ -32,9 +38,9 @@ const (
 // profileEffects are what one observation changes in storage.
 type profileEffects struct {
 	outcome  string
-	snapshot *ProfileSnapshot
-	upserts  []HistoryEntry
-	deletes  []HistoryEntry
+	snapshot *contract.ProfileSnapshot
+	upserts  []contract.HistoryEntry
+	deletes  []contract.HistoryEntry
 }
 
 // trackedFields extracts the tracked fields present in a user object, as compact JSON. encoding/json is
@@ -49,7 +55,7 @@ func trackedFields(user json.RawMessage, tracked []string) map[string]string {
 	out := make(map[string]string, len(tracked))
 	for _, f := range tracked {
 		if v, ok := all[f]; ok {
-			out[f] = CompactJSON(v)
+			out[f] = contract.CompactJSON(v)
 		}
 	}
 	return out
@@ -57,8 +63,8 @@ func trackedFields(user json.RawMessage, tracked []string) map[string]string {
 
 // apply places o in the state and returns its effects. maxPoints bounds the retained observations: older ones
 // are folded into Base.
-func (st *ProfileState) apply(userID string, o Observation, tracked []string, maxPoints int) profileEffects {
-	if slices.ContainsFunc(st.Points, func(p ProfilePoint) bool { return p.ObservationID == o.ID }) ||
+func (st *timeline) apply(userID string, o contract.Observation, tracked []string, maxPoints int) profileEffects {
+	if slices.ContainsFunc(st.Points, func(p contract.ProfilePoint) bool { return p.ObservationID == o.ID }) ||
 		(st.Latest != nil && st.Latest.ObservationID == o.ID) {
 		st.Ignored++
 		return profileEffects{outcome: applyDuplicate}
@@ -68,7 +74,7 @@ func (st *ProfileState) apply(userID string, o Observation, tracked []string, ma
 		return profileEffects{outcome: applyTooLate}
 	}
 	before := st.history(userID)
-	p := ProfilePoint{
+	p := contract.ProfilePoint{
 		ObservationID: o.ID, ObservedAt: o.ObservedAt.UTC(), Source: o.Source,
 		Fields: trackedFields(o.User, tracked), Reported: o.Reported,
 	}
@@ -93,12 +99,12 @@ func (st *ProfileState) apply(userID string, o Observation, tracked []string, ma
 	sortEntries(eff.upserts)
 	sortEntries(eff.deletes)
 
-	if st.Latest == nil || pointAfter(p, ProfilePoint{ObservedAt: st.Latest.ObservedAt, ObservationID: st.Latest.ObservationID}) {
+	if st.Latest == nil || pointAfter(p, contract.ProfilePoint{ObservedAt: st.Latest.ObservedAt, ObservationID: st.Latest.ObservationID}) {
 		user := o.User
 		if st.Latest != nil {
 			user = mergeUser(st.Latest.User, o.User)
 		}
-		st.Latest = &ProfileSnapshot{
+		st.Latest = &contract.ProfileSnapshot{
 			UserID: userID, ObservedAt: p.ObservedAt, Source: o.Source, ObservationID: o.ID, User: user,
 		}
 		eff.snapshot = st.Latest
@@ -108,7 +114,7 @@ func (st *ProfileState) apply(userID string, o Observation, tracked []string, ma
 }
 
 // pointAfter orders points by observed-at, then by observation ID so equal times still order deterministically.
-func pointAfter(a, b ProfilePoint) bool {
+func pointAfter(a, b contract.ProfilePoint) bool {
 	if !a.ObservedAt.Equal(b.ObservedAt) {
 		return a.ObservedAt.After(b.ObservedAt)
 	}
@@ -119,25 +125,25 @@ func pointAfter(a, b ProfilePoint) bool {
 // and write other maps, so the result does not depend on the order.
 //
 //workflowcheck:ignore
-func (st *ProfileState) history(userID string) map[string]HistoryEntry {
+func (st *timeline) history(userID string) map[string]contract.HistoryEntry {
 	state := make(map[string]string, len(st.Base))
 	for k, v := range st.Base {
 		state[k] = v
 	}
-	entries := map[string]HistoryEntry{}
+	entries := map[string]contract.HistoryEntry{}
 	for i, p := range st.Points {
 		baseline := i == 0 && len(st.Base) == 0
-		changes := map[string]Change{}
+		changes := map[string]contract.Change{}
 		for field, v := range p.Fields {
 			if old, seen := state[field]; seen && old != v {
-				changes[field] = Change{Old: json.RawMessage(old), New: json.RawMessage(v)}
+				changes[field] = contract.Change{Old: json.RawMessage(old), New: json.RawMessage(v)}
 			}
 			state[field] = v
 		}
 		if len(changes) == 0 && len(p.Reported) == 0 {
 			continue
 		}
-		entries[p.ObservationID] = HistoryEntry{
+		entries[p.ObservationID] = contract.HistoryEntry{
 			UserID: userID, ObservedAt: p.ObservedAt, Source: p.Source, ObservationID: p.ObservationID,
 			Changes: changes, Reported: p.Reported, Baseline: baseline,
 			Mismatch: !baseline && p.Reported != nil && !sameChanges(changes, p.Reported),
@@ -147,16 +153,16 @@ func (st *ProfileState) history(userID string) map[string]HistoryEntry {
 }
 
 // sameChanges reports whether the computed changes agree with the reported ones on every field the provider
-// reports on (MonitorProfileFields) or reported.
-func sameChanges(computed, reported map[string]Change) bool {
+// reports on (contract.MonitorProfileFields) or reported.
+func sameChanges(computed, reported map[string]contract.Change) bool {
 	for field, r := range reported {
 		c, ok := computed[field]
-		if !ok || CompactJSON(c.Old) != CompactJSON(r.Old) || CompactJSON(c.New) != CompactJSON(r.New) {
+		if !ok || contract.CompactJSON(c.Old) != contract.CompactJSON(r.Old) || contract.CompactJSON(c.New) != contract.CompactJSON(r.New) {
 			return false
 		}
 	}
 	for field := range computed {
-		if _, ok := reported[field]; !ok && slices.Contains(MonitorProfileFields, field) {
+		if _, ok := reported[field]; !ok && slices.Contains(contract.MonitorProfileFields, field) {
 			return false
 		}
 	}
@@ -167,7 +173,7 @@ func sameChanges(computed, reported map[string]Change) bool {
 // into another map, so the result does not depend on the order.
 //
 //workflowcheck:ignore
-func (st *ProfileState) trim(maxPoints int) {
+func (st *timeline) trim(maxPoints int) {
 	excess := len(st.Points) - maxPoints
 	if maxPoints <= 0 || excess <= 0 {
 		return
@@ -186,7 +192,7 @@ func (st *ProfileState) trim(maxPoints int) {
 
 // seedFromSnapshot starts an entity from a stored snapshot: its fields become the base, and anything observed
 // at or before it is too late.
-func (st *ProfileState) seedFromSnapshot(s *ProfileSnapshot, tracked []string) {
+func (st *timeline) seedFromSnapshot(s *contract.ProfileSnapshot, tracked []string) {
 	st.Base = trackedFields(s.User, tracked)
 	st.Floor = s.ObservedAt
 	st.Latest = s
@@ -215,21 +221,21 @@ func mergeUser(prev, next json.RawMessage) json.RawMessage {
 // sameEntry compares two entries through their JSON encoding (map keys sorted: deterministic).
 //
 //workflowcheck:ignore
-func sameEntry(a, b HistoryEntry) bool {
+func sameEntry(a, b contract.HistoryEntry) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
-func sortEntries(es []HistoryEntry) {
+func sortEntries(es []contract.HistoryEntry) {
 	sort.Slice(es, func(i, j int) bool {
-		return pointAfter(ProfilePoint{ObservedAt: es[j].ObservedAt, ObservationID: es[j].ObservationID},
-			ProfilePoint{ObservedAt: es[i].ObservedAt, ObservationID: es[i].ObservationID})
+		return pointAfter(contract.ProfilePoint{ObservedAt: es[j].ObservedAt, ObservationID: es[j].ObservationID},
+			contract.ProfilePoint{ObservedAt: es[i].ObservedAt, ObservationID: es[i].ObservationID})
 	})
 }
 
 // latestAt returns the newest observed-at, or the zero time.
-func (st *ProfileState) latestAt() time.Time {
+func (st *timeline) latestAt() time.Time {
 	if st.Latest == nil {
 		return time.Time{}
 	}

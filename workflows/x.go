@@ -6,24 +6,26 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/socialhook/pipeline/contract"
 )
 
-// XEventWorkflow processes one X event exactly once (its ID is XWorkflowID of the event's own identity). It
+// XEventWorkflow processes one X event exactly once (its ID is contract.XWorkflowID of the event's own identity). It
 // archives the event, stores what it carries (tweets, delete tombstones), hands every user in it to the
 // profile entities, then — for AAA events, which X delivers once per subscribed user — waits DeliveryWindow
-// for the same event delivered for other users (DeliveredSignal) and records all recipients.
-func XEventWorkflow(ctx workflow.Context, in XEventInput) (XEventResult, error) {
+// for the same event delivered for other users (contract.DeliveredSignal) and records all recipients.
+func XEventWorkflow(ctx workflow.Context, in contract.XEventInput) (contract.XEventResult, error) {
 	if in.Kind == "" || len(in.Raw.Body) == 0 || in.Raw.Source == "" {
-		return XEventResult{}, temporal.NewNonRetryableApplicationError("X event needs a kind and a raw body", ErrTypeInvalidInput, nil)
+		return contract.XEventResult{}, temporal.NewNonRetryableApplicationError("X event needs a kind and a raw body", contract.ErrTypeInvalidInput, nil)
 	}
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	delivered := workflow.GetSignalChannel(ctx, DeliveredSignal)
-	var res XEventResult
-	if err := storageStep(ctx, in.Revision, ArchiveRawActivityName, ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
+	delivered := workflow.GetSignalChannel(ctx, contract.DeliveredSignal)
+	var res contract.XEventResult
+	if err := storageStep(ctx, in.Revision, a.ArchiveRaw, contract.ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
 		return res, fmt.Errorf("archive X event: %w", err)
 	}
-	var stored StoredXEvent
-	if err := storageStep(ctx, in.Revision, StoreXEventActivityName, StoreXEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
+	var stored contract.StoredXEvent
+	if err := storageStep(ctx, in.Revision, a.StoreXEvent, contract.StoreXEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
 		return res, fmt.Errorf("store X event: %w", err)
 	}
 	res.Keys = stored.Keys
@@ -65,8 +67,8 @@ func XEventWorkflow(ctx workflow.Context, in XEventInput) (XEventResult, error) 
 	}
 	slices.Sort(recipients)
 	res.Recipients = recipients
-	record := XDeliveries{WorkflowID: wfID, EventType: in.EventType, ForUserIDs: recipients, RecordedAt: workflow.Now(ctx).UTC()}
-	if err := storageStep(ctx, in.Revision, WriteXDeliveriesActivityName, record, &res.DeliveriesKey); err != nil {
+	record := contract.XDeliveries{WorkflowID: wfID, EventType: in.EventType, ForUserIDs: recipients, RecordedAt: workflow.Now(ctx).UTC()}
+	if err := storageStep(ctx, in.Revision, a.WriteXDeliveries, record, &res.DeliveriesKey); err != nil {
 		return res, fmt.Errorf("record deliveries: %w", err)
 	}
 	return res, nil

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 func TestXEventWorkflowRecordsEveryRecipient(t *testing.T) {
@@ -28,30 +28,30 @@ func TestXEventWorkflowRecordsEveryRecipient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t)
 			registerProfileActivities(env)
-			env.RegisterActivityWithOptions(func(context.Context, workflows.StoreXEventInput) (workflows.StoredXEvent, error) {
-				return workflows.StoredXEvent{}, nil
-			}, activity.RegisterOptions{Name: workflows.StoreXEventActivityName})
-			env.RegisterActivityWithOptions(func(context.Context, workflows.XDeliveries) (string, error) { return "", nil },
-				activity.RegisterOptions{Name: workflows.WriteXDeliveriesActivityName})
-			env.OnActivity(workflows.ArchiveRawActivityName, mock.Anything, mock.Anything).Return("raw/x.json", nil).Once()
-			env.OnActivity(workflows.StoreXEventActivityName, mock.Anything, mock.Anything).Return(workflows.StoredXEvent{}, nil).Once()
-			var recorded *workflows.XDeliveries
-			env.OnActivity(workflows.WriteXDeliveriesActivityName, mock.Anything, mock.Anything).Return(
-				func(_ context.Context, d workflows.XDeliveries) (string, error) {
+			env.RegisterActivityWithOptions(func(context.Context, contract.StoreXEventInput) (contract.StoredXEvent, error) {
+				return contract.StoredXEvent{}, nil
+			}, activity.RegisterOptions{Name: contract.StoreXEventActivityName})
+			env.RegisterActivityWithOptions(func(context.Context, contract.XDeliveries) (string, error) { return "", nil },
+				activity.RegisterOptions{Name: contract.WriteXDeliveriesActivityName})
+			env.OnActivity(a.ArchiveRaw, mock.Anything, mock.Anything).Return("raw/x.json", nil).Once()
+			env.OnActivity(a.StoreXEvent, mock.Anything, mock.Anything).Return(contract.StoredXEvent{}, nil).Once()
+			var recorded *contract.XDeliveries
+			env.OnActivity(a.WriteXDeliveries, mock.Anything, mock.Anything).Return(
+				func(_ context.Context, d contract.XDeliveries) (string, error) {
 					recorded = &d
 					return "x/deliveries/k.json", nil
 				}).Maybe()
 			for i, id := range tt.signals {
-				env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.DeliveredSignal, id) }, time.Duration(i+1)*time.Second)
+				env.RegisterDelayedCallback(func() { env.SignalWorkflow(contract.DeliveredSignal, id) }, time.Duration(i+1)*time.Second)
 			}
-			env.ExecuteWorkflow(workflows.XEventWorkflowName, workflows.XEventInput{
+			env.ExecuteWorkflow(contract.XEventWorkflowName, contract.XEventInput{
 				API: "aaa", Kind: "dm", EventType: "dm", ForUserID: tt.forUser, DeliveryWindow: tt.window,
-				Raw:      workflows.RawEvent{Source: "x", EventType: "dm", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)},
-				Revision: workflows.CurrentRevision,
+				Raw:      contract.RawEvent{Source: "x", EventType: "dm", ReceivedAt: time.Unix(0, 0).UTC(), Body: []byte(`{}`)},
+				Revision: contract.CurrentRevision,
 			})
 			require.True(t, env.IsWorkflowCompleted())
 			require.NoError(t, env.GetWorkflowError())
-			var res workflows.XEventResult
+			var res contract.XEventResult
 			require.NoError(t, env.GetWorkflowResult(&res))
 			require.Equal(t, tt.wantRecipt, res.Recipients)
 			if tt.wantRecipt == nil {

@@ -15,10 +15,10 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/devstack"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // datafilePhase streams a datafile from the fake API through a JobWorkflow run by the real worker binary in
@@ -70,13 +70,13 @@ func datafilePhase(ctx context.Context, stack *testenv.Stack, c config, report f
 		jobID := baseID + int64(n)
 		start := time.Now()
 		run, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.JobWorkflowID(jobID), TaskQueue: queue, WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		}, workflows.JobWorkflowName, workflows.JobInput{JobID: jobID, Status: "success", DatafileURL: stack.Fake.DatafileURL(df),
-			Revision: workflows.CurrentRevision})
+			ID: contract.JobWorkflowID(jobID), TaskQueue: queue, WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, contract.JobWorkflowName, contract.JobInput{JobID: jobID, Status: "success", DatafileURL: stack.Fake.DatafileURL(df),
+			Revision: contract.CurrentRevision})
 		if err != nil {
 			return 0, err
 		}
-		var res workflows.JobResult
+		var res contract.JobResult
 		if err := run.Get(ctx, &res); err != nil {
 			return 0, err
 		}

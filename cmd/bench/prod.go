@@ -11,8 +11,8 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/prodstack"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // prodRun runs the start and e2e phases on the production topology (internal/dev/prodstack: temporal-server 1.29.1
@@ -149,8 +149,8 @@ func startAcceptIngresses(ctx context.Context, tier *prodstack.Stack, n int) (ur
 func verifyE2E(ctx context.Context, tier *prodstack.Stack, n int) (string, error) {
 	kinds := []struct{ name, query string }{
 		{"no-op", "WorkflowType = 'Noop'"},
-		{"job", fmt.Sprintf("WorkflowType = '%s' AND TaskQueue = '%s'", workflows.JobWorkflowName, prodstack.TaskQueue)},
-		{"monitor", fmt.Sprintf("WorkflowType = '%s'", workflows.MonitorEventWorkflowName)},
+		{"job", fmt.Sprintf("WorkflowType = '%s' AND TaskQueue = '%s'", contract.JobWorkflowName, prodstack.TaskQueue)},
+		{"monitor", fmt.Sprintf("WorkflowType = '%s'", contract.MonitorEventWorkflowName)},
 	}
 	var parts []string
 	for _, k := range kinds {

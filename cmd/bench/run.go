@@ -20,13 +20,13 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/worker"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // result is one measured phase.
@@ -263,7 +263,7 @@ func acceptRounds(ctx context.Context, c config, cl client.Client, urls []string
 		_, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: fmt.Sprintf("bench-bare-%d", base+int64(i)), TaskQueue: noWorkerQueue,
 			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		}, workflows.JobWorkflowName, workflows.JobInput{JobID: base + int64(i), Status: "error"})
+		}, contract.JobWorkflowName, contract.JobInput{JobID: base + int64(i), Status: "error"})
 		return err
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.concurrency}, Timeout: 30 * time.Second}
@@ -337,7 +337,7 @@ func e2eRounds(ctx context.Context, c config, cl client.Client, urls []string, f
 		if err := postAccepted(ctx, hc, urls[i%len(urls)], jobBody(id)); err != nil {
 			return err
 		}
-		return cl.GetWorkflow(ctx, workflows.JobWorkflowID(id), "").Get(ctx, nil)
+		return cl.GetWorkflow(ctx, contract.JobWorkflowID(id), "").Get(ctx, nil)
 	}
 	tweets := func(i int) error {
 		id := fmt.Sprint(base + int64(2*c.e2e+i))
@@ -347,7 +347,7 @@ func e2eRounds(ctx context.Context, c config, cl client.Client, urls []string, f
 		if err := postAccepted(ctx, hc, urls[i%len(urls)], body); err != nil {
 			return err
 		}
-		return cl.GetWorkflow(ctx, workflows.TweetWorkflowID("benchmon", id), "").Get(ctx, nil)
+		return cl.GetWorkflow(ctx, contract.TweetWorkflowID("benchmon", id), "").Get(ctx, nil)
 	}
 	rs := rounds(c.e2e, c.concurrency, c.rounds, []string{
 		"bare start + no-op activity, to completion",

@@ -16,8 +16,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // Outcomes of a start.
@@ -101,78 +101,78 @@ func Processed(ctx context.Context, c client.Client, workflowID string) (RunStat
 }
 
 // Job is the start of JobWorkflow for a job_finished webhook (raw is the webhook as received).
-func Job(job socialdata.Job, raw *workflows.RawEvent) Request {
-	return jobRequest(fmt.Sprintf("SocialData job %d finished: %s", job.JobID, job.Status), workflows.JobInput{
+func Job(job socialdata.Job, raw *contract.RawEvent) Request {
+	return jobRequest(fmt.Sprintf("SocialData job %d finished: %s", job.JobID, job.Status), contract.JobInput{
 		JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, ErrorMessage: job.Message, Raw: raw,
-		Revision: workflows.CurrentRevision,
+		Revision: contract.CurrentRevision,
 	})
 }
 
 // RegisteredJob is the start of JobWorkflow for a job registered before its webhook: the run waits for the
 // webhook up to waitTimeout, polling GET /jobs/{id} every pollInterval (then ×1.5) meanwhile.
 func RegisteredJob(jobID int64, pollInterval, waitTimeout time.Duration) Request {
-	return jobRequest(fmt.Sprintf("SocialData job %d registered, waiting for it to finish", jobID), workflows.JobInput{
-		JobID: jobID, PollInterval: pollInterval, WaitTimeout: waitTimeout, Revision: workflows.CurrentRevision,
+	return jobRequest(fmt.Sprintf("SocialData job %d registered, waiting for it to finish", jobID), contract.JobInput{
+		JobID: jobID, PollInterval: pollInterval, WaitTimeout: waitTimeout, Revision: contract.CurrentRevision,
 	})
 }
 
-func jobRequest(summary string, in workflows.JobInput) Request {
+func jobRequest(summary string, in contract.JobInput) Request {
 	return Request{
-		ID:       workflows.JobWorkflowID(in.JobID),
-		Workflow: workflows.JobWorkflowName,
+		ID:       contract.JobWorkflowID(in.JobID),
+		Workflow: contract.JobWorkflowName,
 		Summary:  summary,
 		Attrs: []temporal.SearchAttributeUpdate{
-			workflows.EventTypeKey.ValueSet(workflows.EventJobFinished),
-			workflows.SourceKey.ValueSet(workflows.SourceSocialData),
-			workflows.JobIDKey.ValueSet(strconv.FormatInt(in.JobID, 10)),
+			contract.EventTypeKey.ValueSet(contract.EventJobFinished),
+			contract.SourceKey.ValueSet(contract.SourceSocialData),
+			contract.JobIDKey.ValueSet(strconv.FormatInt(in.JobID, 10)),
 		},
 		Input: in,
 	}
 }
 
 // MonitorEvent is the start of MonitorEventWorkflow for a monitor event, from a webhook or a poll.
-func MonitorEvent(ev socialdata.MonitorEvent, raw workflows.RawEvent) Request {
+func MonitorEvent(ev socialdata.MonitorEvent, raw contract.RawEvent) Request {
 	var id, summary string
 	switch ev.Event {
 	case socialdata.EventNewTweet:
-		id = workflows.TweetWorkflowID(ev.Meta.MonitorID, ev.TweetID)
+		id = contract.TweetWorkflowID(ev.Meta.MonitorID, ev.TweetID)
 		summary = fmt.Sprintf("New tweet %s by user %s", ev.TweetID, ev.UserID)
 	case socialdata.EventNewFollowing:
-		id = workflows.FollowingWorkflowID(ev.Meta.MonitorID, ev.UserID)
+		id = contract.FollowingWorkflowID(ev.Meta.MonitorID, ev.UserID)
 		summary = fmt.Sprintf("User %s now follows user %s", ev.Meta.MonitoredIDStr, ev.UserID)
 	default:
-		id = workflows.ProfileUpdateWorkflowID(ev.UserID, workflows.ProfileHash(ev.Data))
+		id = contract.ProfileUpdateWorkflowID(ev.UserID, contract.ProfileHash(ev.Data))
 		summary = fmt.Sprintf("Profile update of user %s (%d fields reported)", ev.UserID, len(ev.Changes))
 	}
-	if raw.Source != workflows.SourceSocialData {
+	if raw.Source != contract.SourceSocialData {
 		summary += " [" + raw.Source + "]"
 	}
 	return Request{
 		ID:       id,
-		Workflow: workflows.MonitorEventWorkflowName,
+		Workflow: contract.MonitorEventWorkflowName,
 		Summary:  summary,
 		Attrs: []temporal.SearchAttributeUpdate{
-			workflows.EventTypeKey.ValueSet(ev.Event),
-			workflows.SourceKey.ValueSet(raw.Source),
-			workflows.MonitorIDKey.ValueSet(ev.Meta.MonitorID),
-			workflows.UserIDKey.ValueSet(ev.UserID),
+			contract.EventTypeKey.ValueSet(ev.Event),
+			contract.SourceKey.ValueSet(raw.Source),
+			contract.MonitorIDKey.ValueSet(ev.Meta.MonitorID),
+			contract.UserIDKey.ValueSet(ev.UserID),
 		},
-		Input: workflows.MonitorEventInput{
+		Input: contract.MonitorEventInput{
 			EventType: ev.Event, MonitorID: ev.Meta.MonitorID, UserID: ev.UserID, TweetID: ev.TweetID, Raw: raw,
-			Revision: workflows.CurrentRevision,
+			Revision: contract.CurrentRevision,
 		},
 	}
 }
 
 // Archive is the start of ArchiveEventWorkflow for raw under id.
-func Archive(id string, raw workflows.RawEvent) Request {
+func Archive(id string, raw contract.RawEvent) Request {
 	return Request{
 		ID:       id,
-		Workflow: workflows.ArchiveEventWorkflowName,
+		Workflow: contract.ArchiveEventWorkflowName,
 		Summary:  fmt.Sprintf("%s %s archived", raw.Source, raw.EventType),
 		Attrs: []temporal.SearchAttributeUpdate{
-			workflows.EventTypeKey.ValueSet(raw.EventType),
-			workflows.SourceKey.ValueSet(raw.Source),
+			contract.EventTypeKey.ValueSet(raw.EventType),
+			contract.SourceKey.ValueSet(raw.Source),
 		},
 		Input: raw,
 	}

@@ -43,7 +43,7 @@ type Event struct {
 	// EventType is the provider's name for it: the AAA array key or type (tweet_create_events, follow…), the
 	// XAA event_type (profile.update.bio…).
 	EventType string
-	// Identity is the event's own identity (see workflows.XWorkflowID); never includes for_user_id.
+	// Identity is the event's own identity (see contract.XWorkflowID); never includes for_user_id.
 	Identity []string
 	// ForUserID is the subscribed user the delivery was for (AAA), or the XAA filter's user_id.
 	ForUserID string

@@ -14,9 +14,9 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/demo"
 	"github.com/socialhook/pipeline/internal/dev/testenv"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // A short demo stream on the real pipeline (Temporal dev server, MinIO, worker, ingress): every event type
@@ -64,7 +64,7 @@ func TestDemoOnThePipeline(t *testing.T) {
 	streamEnd := time.Now()
 	require.Eventually(t, func() bool { return time.Now().Truncate(time.Second).After(streamEnd) },
 		2*time.Second, 10*time.Millisecond)
-	handle := stack.Client.ScheduleClient().GetHandle(ctx, workflows.PollerScheduleID)
+	handle := stack.Client.ScheduleClient().GetHandle(ctx, contract.PollerScheduleID)
 	require.NoError(t, handle.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}))
 	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -72,7 +72,7 @@ func TestDemoOnThePipeline(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, len(sum.Dropped), recovered)
 	for _, d := range sum.Dropped {
-		q := fmt.Sprintf(`%s AND Source = "%s"`, testenv.RunsQuery(d.WorkflowID), workflows.SourceSocialDataPoll)
+		q := fmt.Sprintf(`%s AND Source = "%s"`, testenv.RunsQuery(d.WorkflowID), contract.SourceSocialDataPoll)
 		// Visibility is eventually consistent: the run exists (AwaitRecovery saw it) but may not be indexed yet.
 		require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, 1) }, 20*time.Second, 200*time.Millisecond, q)
 	}
@@ -86,18 +86,18 @@ func TestDemoOnThePipeline(t *testing.T) {
 		eventType string
 		source    string
 	}{
-		{workflows.EventJobFinished, workflows.SourceSocialData},
-		{workflows.EventNewTweet, workflows.SourceSocialData},
-		{workflows.EventNewFollowing, workflows.SourceSocialData},
-		{workflows.EventProfileUpdate, workflows.SourceSocialData},
-		{"tweet", workflows.SourceX},
-		{"favorite", workflows.SourceX},
-		{"follow", workflows.SourceX},
-		{"dm", workflows.SourceX},
-		{"post.create", workflows.SourceX},
-		{"profile.update.bio", workflows.SourceX},
-		{"follow.follow", workflows.SourceX},
-		{"like.create", workflows.SourceX},
+		{contract.EventJobFinished, contract.SourceSocialData},
+		{contract.EventNewTweet, contract.SourceSocialData},
+		{contract.EventNewFollowing, contract.SourceSocialData},
+		{contract.EventProfileUpdate, contract.SourceSocialData},
+		{"tweet", contract.SourceX},
+		{"favorite", contract.SourceX},
+		{"follow", contract.SourceX},
+		{"dm", contract.SourceX},
+		{"post.create", contract.SourceX},
+		{"profile.update.bio", contract.SourceX},
+		{"follow.follow", contract.SourceX},
+		{"like.create", contract.SourceX},
 	}
 	for _, tc := range tests {
 		t.Run(tc.eventType, func(t *testing.T) {
@@ -106,12 +106,12 @@ func TestDemoOnThePipeline(t *testing.T) {
 			// Visibility is eventually consistent: wait for the runs to be indexed.
 			require.EventuallyWithT(t, func(c *assert.CollectT) { assertCount(c, q, want[tc.eventType]) }, 30*time.Second, 200*time.Millisecond,
 				"%s: want %d runs", q, want[tc.eventType])
-			if tc.source == workflows.SourceX {
+			if tc.source == contract.SourceX {
 				require.Equal(t, want[tc.eventType], count(q+` AND Source = "x"`))
 			}
 		})
 	}
-	require.Equal(t, int64(len(sum.Jobs)), want[workflows.EventJobFinished])
+	require.Equal(t, int64(len(sum.Jobs)), want[contract.EventJobFinished])
 
 	// The flaky datafile answered 500 before it was served: the fetch retried, and the job and the error job
 	// complete.

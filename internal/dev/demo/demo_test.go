@@ -21,13 +21,13 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/dev/demo"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 const (
@@ -98,18 +98,18 @@ func socialDataRunIDs(body []byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hook.Event == workflows.EventJobFinished {
+	if hook.Event == contract.EventJobFinished {
 		job, err := socialdata.ParseJobFinished(hook.Data)
 		if err != nil {
 			return nil, err
 		}
-		return []string{workflows.JobWorkflowID(job.JobID)}, nil
+		return []string{contract.JobWorkflowID(job.JobID)}, nil
 	}
 	ev, err := socialdata.ParseMonitorEvent(hook)
 	if err != nil {
 		return nil, err
 	}
-	return []string{starts.MonitorEvent(ev, workflows.RawEvent{Source: workflows.SourceSocialData}).ID}, nil
+	return []string{starts.MonitorEvent(ev, contract.RawEvent{Source: contract.SourceSocialData}).ID}, nil
 }
 
 // xRunIDs derives an X delivery's run IDs as the ingress does.
@@ -123,7 +123,7 @@ func xRunIDs(body []byte) ([]string, error) {
 	}
 	var ids []string
 	for _, ev := range d.Events {
-		ids = append(ids, workflows.XWorkflowID(ev.Kind, ev.Identity...))
+		ids = append(ids, contract.XWorkflowID(ev.Kind, ev.Identity...))
 	}
 	return ids, nil
 }
@@ -267,7 +267,7 @@ func TestAwaitRecovery(t *testing.T) {
 		{EventType: "new_tweet", WorkflowID: "socialdata-tweet-m1-1"},
 		{EventType: "profile_update", WorkflowID: "socialdata-profile-2-abc"},
 	}
-	poll := workflows.SourceSocialDataPoll
+	poll := contract.SourceSocialDataPoll
 	tests := []struct {
 		name     string
 		temporal *temporalStub

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // The plan is the whole stream decided up front from the seed and the start time: every delivery, when it is
@@ -31,7 +31,7 @@ const (
 type step struct {
 	At        time.Duration
 	Kind      stepKind
-	Source    string // workflows.SourceSocialData or workflows.SourceX
+	Source    string // contract.SourceSocialData or contract.SourceX
 	EventType string // the EventType search attribute of the run the delivery starts
 	What      string // what happened, for the feed
 	// Monitor and Data describe a monitor event: Data is the tweet, the followed user or the changed fields.
@@ -209,7 +209,7 @@ func (b *builder) jobs() []item {
 	var items []item
 	for i, sp := range specs {
 		id := base + int64(i)
-		job := &fakesocialdata.Job{ID: id, Status: workflows.JobStatusSuccess, Datafile: &fakesocialdata.Datafile{
+		job := &fakesocialdata.Job{ID: id, Status: contract.JobStatusSuccess, Datafile: &fakesocialdata.Datafile{
 			Name: strconv.FormatInt(id, 10) + ".json", Size: sp.size, Seed: uint64(id), FailTimes: sp.fail, BytesPerSecond: sp.rate,
 		}}
 		b.p.Jobs = append(b.p.Jobs, id)
@@ -222,7 +222,7 @@ func (b *builder) jobs() []item {
 		}
 		repeat := sp.note == "delivered twice"
 		items = append(items, func(at time.Duration) []*step {
-			s := &step{At: at, Kind: kindJob, Source: workflows.SourceSocialData, EventType: workflows.EventJobFinished, What: what, Job: job}
+			s := &step{At: at, Kind: kindJob, Source: contract.SourceSocialData, EventType: contract.EventJobFinished, What: what, Job: job}
 			if !repeat {
 				return []*step{s}
 			}
@@ -237,9 +237,9 @@ func (b *builder) errorJob() []item {
 	id := b.p.Start.Unix()%10_000_000*10 + 9
 	b.p.ErrorJob = id
 	b.p.Jobs = append(b.p.Jobs, id)
-	job := &fakesocialdata.Job{ID: id, Status: workflows.JobStatusError, Message: "Job failed: the requested account is suspended"}
+	job := &fakesocialdata.Job{ID: id, Status: contract.JobStatusError, Message: "Job failed: the requested account is suspended"}
 	return []item{func(at time.Duration) []*step {
-		s := &step{At: at, Kind: kindJob, Source: workflows.SourceSocialData, EventType: workflows.EventJobFinished, Job: job,
+		s := &step{At: at, Kind: kindJob, Source: contract.SourceSocialData, EventType: contract.EventJobFinished, Job: job,
 			What: fmt.Sprintf("job %d finished with status error", id)}
 		return []*step{s, b.repeat(s, at+b.repeatIn, fmt.Sprintf("job %d: the same webhook again", id))}
 	}}
@@ -290,7 +290,7 @@ func (b *builder) tweet(u person, text string, twice bool) item {
 			"bookmark_count": 0, "lang": "en", "is_pinned": false,
 			"entities": map[string]any{"user_mentions": []any{}, "urls": []any{}, "hashtags": []any{}, "symbols": []any{}},
 		}
-		s := &step{At: at, Kind: kindTweet, Source: workflows.SourceSocialData, EventType: workflows.EventNewTweet,
+		s := &step{At: at, Kind: kindTweet, Source: contract.SourceSocialData, EventType: contract.EventNewTweet,
 			Monitor: m, Data: data, What: fmt.Sprintf("@%s tweets %q", u.Handle, text)}
 		if !twice {
 			return []*step{s}
@@ -305,7 +305,7 @@ func (b *builder) follows() []item {
 		followed := followPlan[u.ID][k]
 		m := b.monitor(u.ID, "user_following")
 		return func(at time.Duration) []*step {
-			return []*step{{At: at, Kind: kindFollow, Source: workflows.SourceSocialData, EventType: workflows.EventNewFollowing,
+			return []*step{{At: at, Kind: kindFollow, Source: contract.SourceSocialData, EventType: contract.EventNewFollowing,
 				Monitor: m, Data: followed.socialDataUser(b.images[followed.ID]),
 				What: fmt.Sprintf("@%s follows @%s", u.Handle, followed.Handle)}}
 		}
@@ -328,7 +328,7 @@ func (b *builder) profiles() []item {
 		}
 		what := fmt.Sprintf("@%s changes %s", o.u.Handle, strings.Join(parts, ", "))
 		items = append(items, func(at time.Duration) []*step {
-			return []*step{{At: at, Kind: kindProfile, Source: workflows.SourceSocialData, EventType: workflows.EventProfileUpdate,
+			return []*step{{At: at, Kind: kindProfile, Source: contract.SourceSocialData, EventType: contract.EventProfileUpdate,
 				Monitor: m, Data: fields, What: what}}
 		})
 	}

@@ -8,16 +8,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 const testXSecret = "main=x-consumer-secret-main"
 
 var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-var socialDataTypes = []string{workflows.EventJobFinished, workflows.EventNewTweet, workflows.EventNewFollowing, workflows.EventProfileUpdate}
+var socialDataTypes = []string{contract.EventJobFinished, contract.EventNewTweet, contract.EventNewFollowing, contract.EventProfileUpdate}
 
 var xTypes = []string{xwebhook.KindTweet, xwebhook.KindFavorite, "follow", xwebhook.KindDM, "post.create", "profile.update.bio", "follow.follow", "like.create"}
 
@@ -120,10 +120,10 @@ func requireJobs(t *testing.T, p *plan) {
 		}
 		require.Contains(t, p.Jobs, s.Job.ID)
 		switch s.Job.Status {
-		case workflows.JobStatusError:
+		case contract.JobStatusError:
 			failed++
 			require.Equal(t, p.ErrorJob, s.Job.ID)
-		case workflows.JobStatusSuccess:
+		case contract.JobStatusSuccess:
 			require.NotNil(t, s.Job.Datafile)
 			require.Positive(t, s.Job.Datafile.Size)
 			require.LessOrEqual(t, s.Job.Datafile.Size, int64(8<<20), "datafiles stay small")
@@ -160,7 +160,7 @@ func TestPlanXDeliveries(t *testing.T) {
 		}
 		require.Equal(t, s.EventType, eventType, s.What)
 		require.Equal(t, s.ForUser, ev.ForUserID, s.What)
-		id := workflows.XWorkflowID(ev.Kind, ev.Identity...)
+		id := contract.XWorkflowID(ev.Kind, ev.Identity...)
 		runs[s] = id
 		if s.Repeats != nil {
 			require.Equal(t, runs[s.Repeats], id, "%s is the same event as %s", s.What, s.Repeats.What)
@@ -224,7 +224,7 @@ func TestPlanMonitorEvents(t *testing.T) {
 		case kindProfile:
 			require.Equal(t, "user_profile", s.Monitor.Type)
 			for field := range s.Data {
-				require.Contains(t, workflows.MonitorProfileFields, field)
+				require.Contains(t, contract.MonitorProfileFields, field)
 			}
 		default:
 			continue

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 // recoveryCheckEvery is how often AwaitRecovery looks the missing runs up.
@@ -74,7 +74,7 @@ func runSource(ctx context.Context, temporal Describer, workflowID string) (stri
 		return "", false, err
 	}
 	var source string
-	payload := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[workflows.SourceKey.GetName()]
+	payload := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[contract.SourceKey.GetName()]
 	if payload != nil {
 		_ = converter.GetDefaultDataConverter().FromPayload(payload, &source)
 	}

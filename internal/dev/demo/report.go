@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 // What the demo prints for people: where to look, a line per delivery, and a summary.
@@ -109,7 +109,7 @@ func (r *runner) printSummary(sum Summary) {
 	}
 	_ = tw.Flush()
 	if len(sum.Dropped) > 0 {
-		r.printf("Lost webhooks; the poller starts these runs (Source=%q) within %s:\n", workflows.SourceSocialDataPoll, r.cfg.PollInterval)
+		r.printf("Lost webhooks; the poller starts these runs (Source=%q) within %s:\n", contract.SourceSocialDataPoll, r.cfg.PollInterval)
 		for _, d := range sum.Dropped {
 			r.printf("  %-15s %s\n", d.EventType, d.WorkflowID)
 		}

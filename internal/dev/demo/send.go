@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // Outcomes of a delivery, as the feed shows them: the ingress's answer, or what the fake did.
@@ -132,12 +132,12 @@ func (r *runner) droppedEvent(s *step) Dropped {
 	d := Dropped{EventType: s.EventType, MonitorID: s.Monitor.ID, UserID: s.Monitor.UserID}
 	switch s.Kind {
 	case kindTweet:
-		d.WorkflowID = workflows.TweetWorkflowID(s.Monitor.ID, s.Data["id_str"].(string))
+		d.WorkflowID = contract.TweetWorkflowID(s.Monitor.ID, s.Data["id_str"].(string))
 	case kindFollow:
 		d.UserID = s.Data["id_str"].(string)
-		d.WorkflowID = workflows.FollowingWorkflowID(s.Monitor.ID, d.UserID)
+		d.WorkflowID = contract.FollowingWorkflowID(s.Monitor.ID, d.UserID)
 	default:
-		d.WorkflowID = workflows.ProfileUpdateWorkflowID(d.UserID, profileHash(r.users[d.UserID]))
+		d.WorkflowID = contract.ProfileUpdateWorkflowID(d.UserID, profileHash(r.users[d.UserID]))
 	}
 	return d
 }
@@ -147,7 +147,7 @@ func profileHash(user map[string]any) string {
 	b, _ := json.Marshal(user) // strings, numbers, bools and nulls: cannot fail
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(b, &fields)
-	return workflows.ProfileHash(fields)
+	return contract.ProfileHash(fields)
 }
 
 // monitorBody is the webhook the fake sent for s, byte for byte (the fake completed s.Data when it emitted it).

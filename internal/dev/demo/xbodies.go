@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/xwebhook"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // The fake X sender's deliveries, shaped like testdata/x (X's documented payloads). The X app's subscribed
@@ -16,7 +16,7 @@ import (
 // xStep is an X delivery of body for forUser.
 func (b *builder) xStep(at time.Duration, eventType, forUser, what string, body any) *step {
 	raw, _ := json.Marshal(body) // maps of strings, numbers and slices: cannot fail
-	return &step{At: at, Kind: kindX, Source: workflows.SourceX, EventType: eventType, ForUser: forUser, Body: raw, What: what}
+	return &step{At: at, Kind: kindX, Source: contract.SourceX, EventType: eventType, ForUser: forUser, Body: raw, What: what}
 }
 
 // v1Tweet is a v1.1 tweet object (AAA) by author at t, mentioning mentions.

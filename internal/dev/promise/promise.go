@@ -21,9 +21,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/storage"
-	"github.com/socialhook/pipeline/workflows"
 )
 
 // Target is the pipeline under test: its Temporal namespace, its bucket, and how many webhooks its ingresses
@@ -150,7 +150,7 @@ func Verify(t *testing.T, target Target, name string, got Replies) Figures {
 	var processed []string
 	for _, id := range answered {
 		if !slices.Contains(missing, id) {
-			processed = append(processed, workflows.JobWorkflowID(id))
+			processed = append(processed, contract.JobWorkflowID(id))
 		}
 	}
 	f.Duplicated = DuplicatedRuns(t, target.Client, processed)

@@ -1,10 +1,10 @@
-// Package workflows owns the pipeline's Temporal workflows and their contract: the task queue, the registered
-// workflow and activity names, the workflow-ID functions that make duplicate deliveries idempotent, the search
-// attributes, and the payload types that cross the ingress → Temporal → worker boundary.
+// Package contract is what every process of the pipeline agrees on: the task queue, the registered workflow and
+// activity names, the workflow-ID functions that make duplicate deliveries idempotent, the search attributes, the
+// error types, and the payload types that cross the ingress → Temporal → worker boundary.
 //
-// Everything another process needs in order to start, find or dedupe a run lives in this file, so the ingress,
-// the worker, the poller and operators computing IDs by hand all agree.
-package workflows
+// It imports no workflow or activity code, so the ingress, the worker, the poller and operators computing IDs by
+// hand all depend on the same definitions and on nothing else.
+package contract
 
 import (
 	"bytes"
@@ -211,7 +211,7 @@ type RawEvent struct {
 // one started by an older ingress and still waiting (storage outage, registered job, long-lived profile
 // entity) when a newer worker is deployed. The revision travels in the start event rather than coming from
 // workflow.GetVersion because GetVersion upserts the TemporalChangeVersion search attribute on every run: one
-// more visibility write per event, measured at −15% events/s (BENCHMARKS.md).
+// more visibility write per event (its cost is in BENCHMARKS.md).
 const (
 	// RevisionActivities runs every storage step as a regular activity. Inputs without a revision (runs
 	// started before revisions existed, hand-written CLI inputs that omit it) have this one.

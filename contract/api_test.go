@@ -1,4 +1,4 @@
-package workflows_test
+package contract_test
 
 import (
 	"crypto/sha256"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/socialhook/pipeline/workflows"
+	"github.com/socialhook/pipeline/contract"
 )
 
 func TestJobWorkflowID(t *testing.T) {
@@ -27,7 +27,7 @@ func TestJobWorkflowID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, workflows.JobWorkflowID(tc.jobID))
+			require.Equal(t, tc.want, contract.JobWorkflowID(tc.jobID))
 		})
 	}
 }
@@ -43,7 +43,7 @@ func TestJobWorkflowIDIsDistinctPerJob(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			require.NotEqual(t, workflows.JobWorkflowID(tc.a), workflows.JobWorkflowID(tc.b))
+			require.NotEqual(t, contract.JobWorkflowID(tc.a), contract.JobWorkflowID(tc.b))
 		})
 	}
 }
@@ -66,7 +66,7 @@ func TestArchiveEventWorkflowID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := workflows.ArchiveEventWorkflowID(tc.source, tc.hash)
+			got := contract.ArchiveEventWorkflowID(tc.source, tc.hash)
 			require.Equal(t, tc.want, got)
 			require.LessOrEqual(t, len(got), len(tc.source)+len("-unhandled-")+32)
 		})
@@ -86,8 +86,8 @@ func TestArchiveEventWorkflowIDDedupes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ha, hb := sha256.Sum256(tc.a), sha256.Sum256(tc.b)
-			ida := workflows.ArchiveEventWorkflowID(workflows.SourceSocialData, hex.EncodeToString(ha[:]))
-			idb := workflows.ArchiveEventWorkflowID(workflows.SourceSocialData, hex.EncodeToString(hb[:]))
+			ida := contract.ArchiveEventWorkflowID(contract.SourceSocialData, hex.EncodeToString(ha[:]))
+			idb := contract.ArchiveEventWorkflowID(contract.SourceSocialData, hex.EncodeToString(hb[:]))
 			if tc.wantSame {
 				require.Equal(t, ida, idb)
 			} else {
@@ -98,7 +98,7 @@ func TestArchiveEventWorkflowIDDedupes(t *testing.T) {
 }
 
 func TestSearchAttributeKeys(t *testing.T) {
-	keys := workflows.SearchAttributeKeys()
+	keys := contract.SearchAttributeKeys()
 	names := make([]string, 0, len(keys))
 	for _, k := range keys {
 		names = append(names, k.GetName())
@@ -112,14 +112,14 @@ func TestMonitorWorkflowIDs(t *testing.T) {
 		got  string
 		want string
 	}{
-		{"tweet", workflows.TweetWorkflowID("01jkt060zcz108b78fke6hm1g4", "1889505498761703504"),
+		{"tweet", contract.TweetWorkflowID("01jkt060zcz108b78fke6hm1g4", "1889505498761703504"),
 			"socialdata-tweet-01jkt060zcz108b78fke6hm1g4-1889505498761703504"},
-		{"following", workflows.FollowingWorkflowID("01jkf3zgfwt8gnpgevxf9w6h58", "295218901"),
+		{"following", contract.FollowingWorkflowID("01jkf3zgfwt8gnpgevxf9w6h58", "295218901"),
 			"socialdata-following-01jkf3zgfwt8gnpgevxf9w6h58-295218901"},
-		{"profile update", workflows.ProfileUpdateWorkflowID("44196397", "0123456789abcdef"),
+		{"profile update", contract.ProfileUpdateWorkflowID("44196397", "0123456789abcdef"),
 			"socialdata-profile-44196397-0123456789abcdef"},
-		{"profile entity", workflows.ProfileEntityWorkflowID("44196397"), "profile-44196397"},
-		{"observation", workflows.ObservationID("socialdata-tweet-m-1", "44196397"), "socialdata-tweet-m-1/44196397"},
+		{"profile entity", contract.ProfileEntityWorkflowID("44196397"), "profile-44196397"},
+		{"observation", contract.ObservationID("socialdata-tweet-m-1", "44196397"), "socialdata-tweet-m-1/44196397"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestProfileHash(t *testing.T) {
 		}
 		return m
 	}
-	base := workflows.ProfileHash(fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "url", "null"))
+	base := contract.ProfileHash(fields("name", `"Kekius Maximus"`, "screen_name", `"elonmusk"`, "url", "null"))
 	require.Len(t, base, 16)
 	require.Regexp(t, `^[0-9a-f]{16}$`, base)
 	tests := []struct {
@@ -154,7 +154,7 @@ func TestProfileHash(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, tt.same, workflows.ProfileHash(tt.in) == base)
+			require.Equal(t, tt.same, contract.ProfileHash(tt.in) == base)
 		})
 	}
 }

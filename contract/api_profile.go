@@ -1,4 +1,4 @@
-package workflows
+package contract
 
 import (
 	"encoding/json"
@@ -157,4 +157,16 @@ type ProfileStatus struct {
 	Points     int       `json:"points"`
 	LatestAt   time.Time `json:"latest_observed_at"`
 	TrackedSet []string  `json:"tracked_fields"`
+}
+
+// ObservationFor builds the observation of a user object seen by event run workflowID at receivedAt.
+func ObservationFor(workflowID, eventType, userID string, user []byte, receivedAt time.Time, reported map[string]Change) Observation {
+	return Observation{
+		ID:         ObservationID(workflowID, userID),
+		UserID:     userID,
+		ObservedAt: receivedAt.UTC(),
+		Source:     ObservationSource{EventType: eventType, WorkflowID: workflowID},
+		User:       user,
+		Reported:   reported,
+	}
 }
