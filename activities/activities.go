@@ -18,6 +18,7 @@ import (
 	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/storage"
 )
 
@@ -45,7 +46,9 @@ type Activities struct {
 	deps      Deps
 	store     *storage.Store
 	datafiles *http.Client
-	now       func() time.Time
+	// starter starts the runs polls recover, by the ingress's rules; the activity's context bounds each start.
+	starter *starts.Starter
+	now     func() time.Time
 }
 
 // New returns the activities over deps.
@@ -54,6 +57,7 @@ func New(deps Deps) *Activities {
 		deps:      deps,
 		store:     deps.Store,
 		datafiles: newDatafileClient(deps.Allowlist, deps.DatafileAllowPrivate),
+		starter:   &starts.Starter{Temporal: deps.Temporal, TaskQueue: deps.TaskQueue},
 		now:       time.Now,
 	}
 }
@@ -124,28 +128,22 @@ func (a *Activities) AwaitJob(ctx context.Context, jobID int64) (contract.JobSta
 	if err != nil {
 		return st, err
 	}
-	if st.Status != contract.JobStatusSuccess && st.Status != contract.JobStatusError {
+	if !contract.JobTerminal(st.Status) {
 		return st, temporal.NewApplicationError(fmt.Sprintf("job %d is still %s", jobID, st.Status), contract.ErrTypeJobNotFinished)
 	}
 	return st, nil
 }
 
 // RefreshJob reads job jobID's current status from the SocialData API (GET /jobs/{id}), to obtain a fresh
-// datafile URL when the one in the webhook has expired. Rate limits and server errors are retried; 402, 403
-// and 404 fail without retry, with the API's message.
+// datafile URL when the one in the webhook has expired. Its failures are classified by apiError.
 func (a *Activities) RefreshJob(ctx context.Context, jobID int64) (contract.JobStatus, error) {
 	if a.deps.SocialData == nil {
 		return contract.JobStatus{}, temporal.NewNonRetryableApplicationError(
-			"SOCIALDATA_API_KEY is not configured: cannot refresh the job", contract.ErrTypeJobAPI, nil)
+			"SOCIALDATA_API_KEY is not configured: cannot refresh the job", contract.ErrTypeAPI, nil)
 	}
 	job, err := a.deps.SocialData.GetJob(ctx, jobID)
 	if err != nil {
-		var apiErr *socialdata.APIError
-		if errors.As(err, &apiErr) && !apiErr.Retryable() {
-			return contract.JobStatus{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("GET /jobs/%d: %d %s", jobID, apiErr.StatusCode, apiErr.Message), contract.ErrTypeJobAPI, err)
-		}
-		return contract.JobStatus{}, fmt.Errorf("refresh job %d: %w", jobID, err)
+		return contract.JobStatus{}, apiError(fmt.Sprintf("GET /jobs/%d", jobID), err)
 	}
 	return contract.JobStatus{JobID: job.JobID, Status: job.Status, DatafileURL: job.DatafileURL, Message: job.Message}, nil
 }

@@ -36,7 +36,7 @@ func TestAwaitJob(t *testing.T) {
 		{name: "unknown yet (404)", apiKey: "key", jobID: 1, wantErrType: contract.ErrTypeJobNotFinished, wantRetryable: true},
 		{name: "still processing", apiKey: "key", jobID: 3, wantErrType: contract.ErrTypeJobNotFinished, wantRetryable: true},
 		{name: "finished", apiKey: "key", jobID: 2, wantStatus: "error"},
-		{name: "refused by the API (401)", apiKey: "wrong", jobID: 2, wantErrType: contract.ErrTypeJobAPI},
+		{name: "refused by the API (401)", apiKey: "wrong", jobID: 2, wantErrType: contract.ErrTypeAPI},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

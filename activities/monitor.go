@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/contract"
+	"github.com/socialhook/pipeline/internal/jsonobject"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
 )
@@ -27,12 +28,12 @@ func (a *Activities) StoreMonitorEvent(ctx context.Context, in contract.StoreMon
 	if err != nil {
 		return contract.StoredMonitorEvent{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalidInput, nil)
 	}
-	observe := func(user socialdata.Object, reported map[string]contract.Change) contract.Observation {
+	observe := func(user jsonobject.Object, reported map[string]contract.Change) contract.Observation {
 		return contract.ObservationFor(in.WorkflowID, ev.Event, user.ID(), user.JSON(), in.Event.ReceivedAt, reported)
 	}
 	var out contract.StoredMonitorEvent
 	switch ev.Event {
-	case socialdata.EventNewTweet:
+	case contract.EventNewTweet:
 		for _, t := range socialdata.EmbeddedTweets(ev.Data) {
 			key := storage.TweetKey(t.ID())
 			if err := a.store.PutBytes(ctx, key, t.JSON(), "application/json"); err != nil {
@@ -43,7 +44,7 @@ func (a *Activities) StoreMonitorEvent(ctx context.Context, in contract.StoreMon
 		for _, u := range socialdata.TweetUsers(ev.Data) {
 			out.Observations = append(out.Observations, observe(u, nil))
 		}
-	case socialdata.EventNewFollowing:
+	case contract.EventNewFollowing:
 		follower := ev.Meta.MonitoredIDStr
 		if follower == "" {
 			follower = "unknown"
@@ -57,12 +58,8 @@ func (a *Activities) StoreMonitorEvent(ctx context.Context, in contract.StoreMon
 			return out, err
 		}
 		out.Observations = append(out.Observations, observe(ev.Data, nil))
-	case socialdata.EventProfileUpdate:
-		reported := make(map[string]contract.Change, len(ev.Changes))
-		for field, c := range ev.Changes {
-			reported[field] = contract.Change{Old: c.Old, New: c.New}
-		}
-		out.Observations = append(out.Observations, observe(ev.Data, reported))
+	case contract.EventProfileUpdate:
+		out.Observations = append(out.Observations, observe(ev.Data, ev.Changes))
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/contract"
+	"github.com/socialhook/pipeline/internal/jsonobject"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/storage"
@@ -76,13 +77,11 @@ type poll struct {
 }
 
 func (p *poll) tweets(ctx context.Context) error {
-	cursor := ""
-	for range maxPollPages {
+	return pages(ctx, "GET tweets-and-replies", func(cursor string) (string, bool, error) {
 		page, err := p.sd.UserTweetsAndReplies(ctx, p.in.Monitor.UserID, cursor)
 		if err != nil {
-			return apiError("GET tweets-and-replies", err)
+			return "", false, err
 		}
-		activity.RecordHeartbeat(ctx, cursor)
 		for _, t := range page.Tweets {
 			var created string
 			_ = json.Unmarshal(t["tweet_created_at"], &created)
@@ -91,34 +90,47 @@ func (p *poll) tweets(ctx context.Context) error {
 				continue
 			}
 			if at.Before(p.in.From) {
-				return nil // newest first: everything after this is older than the window
+				return "", true, nil // newest first: everything after this is older than the window
 			}
-			if err := p.start(ctx, socialdata.EventNewTweet, t); err != nil {
-				return err
+			if err := p.start(ctx, contract.EventNewTweet, t); err != nil {
+				return "", true, err
 			}
 		}
-		if page.NextCursor == "" {
+		return page.NextCursor, false, nil
+	})
+}
+
+// pages reads up to maxPollPages pages of a cursor-paginated SocialData read, heartbeating the cursor of each.
+// read fetches and handles the page at cursor and returns the next cursor ("" at the end), or done to stop. A
+// failure to fetch (done false) is classified by apiError; a failure with done, while handling the page, is
+// returned as it is.
+func pages(ctx context.Context, what string, read func(cursor string) (next string, done bool, err error)) error {
+	cursor := ""
+	for range maxPollPages {
+		next, done, err := read(cursor)
+		switch {
+		case err != nil && !done:
+			return apiError(what, err)
+		case err != nil || done:
+			return err
+		}
+		activity.RecordHeartbeat(ctx, cursor)
+		if next == "" {
 			return nil
 		}
-		cursor = page.NextCursor
+		cursor = next
 	}
 	return nil
 }
 
 func (p *poll) following(ctx context.Context) error {
-	var users []socialdata.Object
-	cursor := ""
-	for range maxPollPages {
+	var users []jsonobject.Object
+	if err := pages(ctx, "GET following", func(cursor string) (string, bool, error) {
 		page, err := p.sd.Following(ctx, p.in.Monitor.UserID, cursor)
-		if err != nil {
-			return apiError("GET following", err)
-		}
-		activity.RecordHeartbeat(ctx, cursor)
 		users = append(users, page.Users...)
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
+		return page.NextCursor, false, err
+	}); err != nil {
+		return err
 	}
 	key := storage.FollowingSetKey(p.in.Monitor.ID)
 	var prev contract.FollowingSet
@@ -135,7 +147,7 @@ func (p *poll) following(ctx context.Context) error {
 		}
 		set.Following = append(set.Following, id)
 		if !first && !slices.Contains(prev.Following, id) {
-			if err := p.start(ctx, socialdata.EventNewFollowing, u); err != nil {
+			if err := p.start(ctx, contract.EventNewFollowing, u); err != nil {
 				return err
 			}
 		}
@@ -158,11 +170,11 @@ func (p *poll) profile(ctx context.Context) error {
 	if err := ObserveProfile(ctx, p.a.deps.Temporal, p.a.deps.TaskQueue, p.a.deps.TrackedFields, o); err != nil {
 		return err
 	}
-	return p.start(ctx, socialdata.EventProfileUpdate, user)
+	return p.start(ctx, contract.EventProfileUpdate, user)
 }
 
 // start builds the webhook the monitor would have sent for data and starts its run like the ingress does.
-func (p *poll) start(ctx context.Context, event string, data socialdata.Object) error {
+func (p *poll) start(ctx context.Context, event string, data jsonobject.Object) error {
 	body, err := json.Marshal(map[string]any{
 		"event": event, "data": data,
 		"meta": map[string]any{"monitor_id": p.in.Monitor.ID, "monitor_type": p.in.Monitor.Type, "monitored_id_str": p.in.Monitor.UserID},
@@ -180,11 +192,11 @@ func (p *poll) start(ctx context.Context, event string, data socialdata.Object) 
 		return nil
 	}
 	raw := contract.RawEvent{Source: contract.SourceSocialDataPoll, EventType: event, ReceivedAt: p.a.now().UTC(), Body: body}
-	status, err := starts.Start(ctx, p.a.deps.Temporal, p.a.deps.TaskQueue, starts.MonitorEvent(ev, raw))
+	outcomes, err := p.a.starter.Run(ctx, p.a.starter.PlanMonitorEvent(ev, raw))
 	if err != nil {
 		return err
 	}
-	if status == starts.Accepted {
+	if outcomes[0].Status == starts.Accepted {
 		p.res.Started++
 	} else {
 		p.res.Duplicates++
@@ -198,22 +210,4 @@ func (a *Activities) api() (*socialdata.Client, error) {
 		return nil, temporal.NewNonRetryableApplicationError("SOCIALDATA_API_KEY is not configured", contract.ErrTypeAPI, nil)
 	}
 	return a.deps.SocialData, nil
-}
-
-// apiError classifies a SocialData API failure: 402 stops the poll, other 4xx (but 429) are final, the rest
-// retry.
-func apiError(what string, err error) error {
-	var apiErr *socialdata.APIError
-	if !errors.As(err, &apiErr) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	msg := fmt.Sprintf("%s: %d %s", what, apiErr.StatusCode, apiErr.Message)
-	switch {
-	case apiErr.StatusCode == 402:
-		return temporal.NewNonRetryableApplicationError("SocialData balance exhausted (402): "+msg, contract.ErrTypeBalanceExhausted, nil)
-	case apiErr.Retryable():
-		return errors.New(msg)
-	default:
-		return temporal.NewNonRetryableApplicationError(msg, contract.ErrTypeAPI, nil)
-	}
 }

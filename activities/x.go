@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/socialhook/pipeline/contract"
+	"github.com/socialhook/pipeline/internal/jsonobject"
 	"github.com/socialhook/pipeline/internal/socialdata"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
@@ -32,7 +33,7 @@ var xaaProfileFields = map[string]string{
 // participants (from the delivery's users map), XAA includes.users, and XAA profile.update.* as a one-field
 // observation with the reported change.
 func (a *Activities) StoreXEvent(ctx context.Context, in contract.StoreXEventInput) (contract.StoredXEvent, error) {
-	env, err := socialdata.ParseObject(in.Event.Body)
+	env, err := jsonobject.Parse(in.Event.Body)
 	if err != nil {
 		return contract.StoredXEvent{}, temporal.NewNonRetryableApplicationError("X event is not a JSON object", contract.ErrTypeInvalidInput, nil)
 	}
@@ -54,7 +55,7 @@ type xStore struct {
 	err error
 }
 
-func (x *xStore) put(key string, obj socialdata.Object) {
+func (x *xStore) put(key string, obj jsonobject.Object) {
 	if x.err != nil {
 		return
 	}
@@ -63,7 +64,7 @@ func (x *xStore) put(key string, obj socialdata.Object) {
 	}
 }
 
-func (x *xStore) observe(user socialdata.Object, reported map[string]contract.Change) {
+func (x *xStore) observe(user jsonobject.Object, reported map[string]contract.Change) {
 	id := user.ID()
 	if user == nil || id == "" {
 		return
@@ -77,7 +78,7 @@ func (x *xStore) observe(user socialdata.Object, reported map[string]contract.Ch
 		id, user.JSON(), x.in.Event.ReceivedAt, reported))
 }
 
-func (x *xStore) tweet(t socialdata.Object) {
+func (x *xStore) tweet(t jsonobject.Object) {
 	for _, tw := range socialdata.EmbeddedTweets(t) {
 		x.put(storage.TweetKey(tw.ID()), tw)
 	}
@@ -87,7 +88,7 @@ func (x *xStore) tweet(t socialdata.Object) {
 }
 
 // aaa handles an Account Activity event envelope (see xwebhook.Event.Body).
-func (x *xStore) aaa(env socialdata.Object) {
+func (x *xStore) aaa(env jsonobject.Object) {
 	ev := env.Child("event")
 	if ev == nil {
 		x.err = temporal.NewNonRetryableApplicationError("AAA envelope has no event", contract.ErrTypeInvalidInput, nil)
@@ -119,7 +120,7 @@ func (x *xStore) aaa(env socialdata.Object) {
 }
 
 // xaa handles an X Activity API delivery.
-func (x *xStore) xaa(data socialdata.Object) {
+func (x *xStore) xaa(data jsonobject.Object) {
 	var eventType, userID string
 	_ = json.Unmarshal(data["event_type"], &eventType)
 	if f := data.Child("filter"); f != nil {
@@ -128,7 +129,7 @@ func (x *xStore) xaa(data socialdata.Object) {
 	if what, ok := strings.CutPrefix(eventType, "profile.update."); ok && userID != "" {
 		if field, known := xaaProfileFields[what]; known {
 			if p := data.Child("payload"); p != nil {
-				user := socialdata.Object{"id_str": mustJSON(userID), field: rawOrNull(p["after"])}
+				user := jsonobject.Object{"id_str": mustJSON(userID), field: rawOrNull(p["after"])}
 				x.observe(user, map[string]contract.Change{field: {Old: rawOrNull(p["before"]), New: rawOrNull(p["after"])}})
 			}
 		}
@@ -148,7 +149,7 @@ func (x *xStore) xaa(data socialdata.Object) {
 		}
 	}
 	if inc := data.Child("includes"); inc != nil {
-		var users []socialdata.Object
+		var users []jsonobject.Object
 		_ = json.Unmarshal(inc["users"], &users)
 		for _, u := range users {
 			x.observe(v2User(u), nil)
@@ -157,8 +158,8 @@ func (x *xStore) xaa(data socialdata.Object) {
 }
 
 // v2User maps an X API v2 user to the v1.1 field names the profile history tracks.
-func v2User(u socialdata.Object) socialdata.Object {
-	out := socialdata.Object{}
+func v2User(u jsonobject.Object) jsonobject.Object {
+	out := jsonobject.Object{}
 	if id := u.ID(); id != "" {
 		out["id_str"] = mustJSON(id)
 	}

@@ -14,14 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 )
-
-// DefaultTaskQueue is the task queue the worker polls and the ingress starts workflows on, unless TASK_QUEUE
-// overrides it.
-const DefaultTaskQueue = "socialdata-pipeline"
 
 // Registered workflow names. They are stable strings, independent of Go function names, so a rename in code
 // can never break a running execution.
@@ -75,13 +72,33 @@ const (
 	EventProfileUpdate = "profile_update"
 )
 
-// SocialData job statuses (GET /jobs/{id} and the job_finished webhook).
+// Terminal SocialData job statuses (GET /jobs/{id} and the job_finished webhook); "pending" and "processing"
+// mean the job still runs.
 const (
-	JobStatusPending    = "pending"
-	JobStatusProcessing = "processing"
-	JobStatusSuccess    = "success"
-	JobStatusError      = "error"
+	JobStatusSuccess = "success"
+	JobStatusError   = "error"
 )
+
+// Errors of CheckJobFinished.
+var (
+	ErrJobNotTerminal = errors.New(`job status must be "success" or "error"`)
+	ErrJobNoDatafile  = errors.New("a successful job needs a datafile URL")
+)
+
+// JobTerminal reports whether status is a finished job's: success or error.
+func JobTerminal(status string) bool { return status == JobStatusSuccess || status == JobStatusError }
+
+// CheckJobFinished is the one rule for a finished job, applied to the webhook, to polls and to workflow inputs:
+// status success with a datafile URL, or status error.
+func CheckJobFinished(status, datafileURL string) error {
+	switch {
+	case !JobTerminal(status):
+		return fmt.Errorf("%w, got %q", ErrJobNotTerminal, status)
+	case status == JobStatusSuccess && strings.TrimSpace(datafileURL) == "":
+		return ErrJobNoDatafile
+	}
+	return nil
+}
 
 // Search attributes set on every run so the Temporal UI and `temporal workflow list --query` can filter.
 // The worker registers them on the namespace at start, or checks they exist (see worker.EnsureSearchAttributes
@@ -169,10 +186,6 @@ func ProfileEntityWorkflowID(userID string) string {
 var MonitorProfileFields = []string{
 	"name", "screen_name", "location", "url", "description", "profile_banner_url", "profile_image_url_https",
 }
-
-// DefaultTrackedFields are the profile fields whose changes make history entries, unless
-// PROFILE_TRACKED_FIELDS overrides them: the monitor's fields plus verified and protected.
-var DefaultTrackedFields = append(append([]string{}, MonitorProfileFields...), "verified", "protected")
 
 // ProfileHash returns a short, stable hash (16 hex chars of sha256) of a user's MonitorProfileFields. fields
 // maps a field name to its compact JSON value; an absent field hashes as null.
@@ -317,7 +330,6 @@ const (
 	ErrTypeURLExpired     = "DatafileURLExpired"
 	ErrTypeDatafileClient = "DatafileClientError"
 	ErrTypeInvalidInput   = "InvalidInput"
-	ErrTypeJobAPI         = "SocialDataJobAPIError"
 	// ErrTypeJobNotFinished is the retryable failure of a poll that found the job still running: the retry
 	// policy is the poll loop, and the last failure shows "still processing" in the UI.
 	ErrTypeJobNotFinished = "JobNotFinished"

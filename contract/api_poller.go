@@ -19,10 +19,10 @@ const (
 	// SourceSocialDataPoll marks events the poller recovered (raw archive keys, the Source search attribute).
 	SourceSocialDataPoll = "socialdata-poll"
 
-	// ErrTypeBalanceExhausted stops a poll: SocialData answered 402, nothing more can be read until the
-	// balance is topped up.
+	// ErrTypeBalanceExhausted stops a poll or a job refresh: SocialData answered 402, nothing more can be read
+	// until the balance is topped up.
 	ErrTypeBalanceExhausted = "SocialDataBalanceExhausted"
-	// ErrTypeAPI is a SocialData answer that a retry will not change (403, 404, …).
+	// ErrTypeAPI is a SocialData answer that a retry will not change (401, 403, 404, …), or no API key.
 	ErrTypeAPI = "SocialDataAPIError"
 )
 

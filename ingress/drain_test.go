@@ -21,6 +21,7 @@ import (
 
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/spool"
+	"github.com/socialhook/pipeline/internal/starts/startstest"
 )
 
 func jobBody(id int) []byte {
@@ -59,7 +60,7 @@ func TestDrainLeavesLiveWebhooksTheirStarts(t *testing.T) {
 
 	// The outage: the first webhook's start fails, so it is spooled and the ingress turns degraded; the
 	// others of the backlog are spooled at once.
-	tc.On("ExecuteWorkflow", mock.Anything, isJob(1), mock.Anything, mock.Anything).Return(nil, errUnavailable).Once()
+	tc.On("ExecuteWorkflow", mock.Anything, isJob(1), mock.Anything, mock.Anything).Return(nil, startstest.ErrUnavailable).Once()
 	for id := 1; id <= backlog; id++ {
 		code, out := post(jobBody(id))
 		require.Equal(t, http.StatusOK, code)
@@ -87,7 +88,7 @@ func TestDrainLeavesLiveWebhooksTheirStarts(t *testing.T) {
 	tc.On("ExecuteWorkflow", mock.Anything, isJob(100), mock.Anything, mock.Anything).Return(&mocks.WorkflowRun{}, nil).Once()
 	// Live webhook 101 fails once during the drain (a blip) and is spooled; its replay blocks until released,
 	// so the drain is still busy when live webhook 102 arrives.
-	tc.On("ExecuteWorkflow", mock.Anything, isJob(101), mock.Anything, mock.Anything).Return(nil, errUnavailable).Once()
+	tc.On("ExecuteWorkflow", mock.Anything, isJob(101), mock.Anything, mock.Anything).Return(nil, startstest.ErrUnavailable).Once()
 	release101 := make(chan struct{})
 	var release101Once sync.Once
 	tc.On("ExecuteWorkflow", mock.Anything, isJob(101), mock.Anything, mock.Anything).Run(func(mock.Arguments) {

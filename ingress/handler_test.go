@@ -3,36 +3,30 @@ package ingress_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	workflowpb "go.temporal.io/api/workflow/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/mocks"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
 	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/ingress"
 	"github.com/socialhook/pipeline/internal/spool"
+	"github.com/socialhook/pipeline/internal/starts/startstest"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
-// These tests drive the real Gin handler over the SDK's mocks.Client: what the ingress asks of Temporal for
-// each webhook, and what it answers when Temporal says accepted, already started, closed, or nothing at all.
+// These tests drive the real Gin handler over a fake Temporal (startstest): what the ingress answers when its
+// Starter says accepted, duplicate, refused by the run, or Temporal says nothing at all. The start rules
+// themselves (IDs, policies, follow-ups of a duplicate) are tested in internal/starts.
 
 const (
 	testWebhookToken = "handler-test-webhook-token-0123"
@@ -46,13 +40,6 @@ const (
 	jobID = "socialdata-job-42"
 	// favoriteID is the workflow of testdata/x/aaa_favorite.json (for_user_id 3001).
 	favoriteID = "x-favorite-a7ba59eab0bfcba386f7acedac279542"
-)
-
-var (
-	errAlreadyStarted = serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "run-1")
-	errRunClosed      = serviceerror.NewNotFound("workflow execution already completed")
-	errUnavailable    = serviceerror.NewUnavailable("connection refused")
-	errValidator      = temporal.NewApplicationError("job already has its webhook", "JobWebhookRejected")
 )
 
 // fakeStore is an object store that answers every readiness check and holds nothing.
@@ -72,36 +59,21 @@ const (
 	closedSpool
 )
 
-// startCall is one ExecuteWorkflow the ingress made.
-type startCall struct {
-	opts     client.StartWorkflowOptions
-	workflow any
-	input    any
-}
-
-// harness is an ingress over a mocks.Client, with the calls it made.
+// harness is an ingress over a fake Temporal.
 type harness struct {
 	t         *testing.T
-	temporal  *mocks.Client
+	temporal  *startstest.Temporal
 	spool     *spool.Spool
 	spoolPath string
 	secret    xwebhook.Secret
 	handler   http.Handler
-
-	mu      sync.Mutex // starts and updates are recorded from the ingress's start goroutines
-	starts  []startCall
-	updates []client.UpdateWorkflowOptions
-	handles []*mocks.WorkflowUpdateHandle
 }
 
 func newHarness(t *testing.T, mode spoolMode) *harness {
 	t.Helper()
 	secrets, err := xwebhook.ParseSecrets([]string{"handler-test-consumer-secret"})
 	require.NoError(t, err)
-	h := &harness{t: t, temporal: &mocks.Client{}, secret: secrets[0]}
-	// Test(t): an unexpected call fails the test instead of panicking (in a start goroutine, that would end
-	// the whole test binary).
-	h.temporal.Test(t)
+	h := &harness{t: t, temporal: startstest.New(t), secret: secrets[0]}
 	if mode != noSpool {
 		h.spoolPath = filepath.Join(t.TempDir(), "spool.db")
 		h.spool, err = spool.Open(h.spoolPath)
@@ -126,79 +98,6 @@ func newHarness(t *testing.T, mode spoolMode) *harness {
 	}
 	h.handler = ingress.New(opts, h.temporal, fakeStore{}, zap.NewNop()).Handler()
 	return h
-}
-
-// hasDeadline matches the context of a call to Temporal: every one must be bounded (Options.StartTimeout).
-var hasDeadline = mock.MatchedBy(func(ctx context.Context) bool {
-	_, ok := ctx.Deadline()
-	return ok
-})
-
-// expectStart expects one start of workflow id, answered with err (nil: started).
-func (h *harness) expectStart(id string, err error) {
-	var run client.WorkflowRun
-	if err == nil {
-		run = &mocks.WorkflowRun{}
-	}
-	h.temporal.On("ExecuteWorkflow", hasDeadline,
-		mock.MatchedBy(func(o client.StartWorkflowOptions) bool { return o.ID == id }),
-		mock.Anything, mock.Anything,
-	).Run(func(args mock.Arguments) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.starts = append(h.starts, startCall{opts: args.Get(1).(client.StartWorkflowOptions), workflow: args.Get(2), input: args.Get(3)})
-	}).Return(run, err).Once()
-}
-
-// expectUpdate expects the job webhook to be handed to the open run of id: the update is sent (callErr nil),
-// then the run answers outcome, or getErr.
-func (h *harness) expectUpdate(id string, callErr error, outcome string, getErr error) {
-	var handle client.WorkflowUpdateHandle
-	if callErr == nil {
-		uh := &mocks.WorkflowUpdateHandle{}
-		uh.Test(h.t)
-		uh.On("Get", hasDeadline, mock.Anything).Return(func(_ context.Context, ptr any) error {
-			if getErr != nil {
-				return getErr
-			}
-			p, ok := ptr.(*string)
-			if !ok {
-				return errors.New("the update's outcome must be read into a *string")
-			}
-			*p = outcome
-			return nil
-		}).Once()
-		h.handles = append(h.handles, uh)
-		handle = uh
-	}
-	h.temporal.On("UpdateWorkflow", hasDeadline,
-		mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.WorkflowID == id }),
-	).Run(func(args mock.Arguments) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.updates = append(h.updates, args.Get(1).(client.UpdateWorkflowOptions))
-	}).Return(handle, callErr).Once()
-}
-
-// expectSignal expects the open run of id to be told about recipient forUserID, answered with err.
-func (h *harness) expectSignal(id, forUserID string, err error) {
-	h.temporal.On("SignalWorkflow", hasDeadline, id, "", contract.DeliveredSignal, forUserID).Return(err).Once()
-}
-
-// expectDescribe expects one look at the latest run of id, which has status.
-func (h *harness) expectDescribe(id string, status enums.WorkflowExecutionStatus) {
-	h.temporal.On("DescribeWorkflowExecution", hasDeadline, id, "").Return(&workflowservice.DescribeWorkflowExecutionResponse{
-		WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{Status: status},
-	}, nil).Once()
-}
-
-// assertExpectations checks that every expected call to Temporal was made.
-func (h *harness) assertExpectations() {
-	h.t.Helper()
-	h.temporal.AssertExpectations(h.t)
-	for _, uh := range h.handles {
-		uh.AssertExpectations(h.t)
-	}
 }
 
 // answer is the body of a webhook answer.
@@ -244,250 +143,83 @@ func (h *harness) readiness() (int, string) {
 	return rec.Code, out.Status
 }
 
-// requireStarts checks every start the ingress made: the same workflow and input each time, on the test task
-// queue, with the dedupe rules of internal/starts (a failed run may be started again, an open or completed
-// one is a duplicate, reported as an error).
-func (h *harness) requireStarts(n int, workflow string, input any) {
-	h.t.Helper()
-	require.Len(h.t, h.starts, n)
-	for _, s := range h.starts {
-		require.Equal(h.t, testQueue, s.opts.TaskQueue)
-		require.Equal(h.t, enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, s.opts.WorkflowIDReusePolicy)
-		require.Equal(h.t, enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL, s.opts.WorkflowIDConflictPolicy)
-		require.True(h.t, s.opts.WorkflowExecutionErrorWhenAlreadyStarted)
-		require.Equal(h.t, workflow, s.workflow)
-		got, gotBody := normalized(h.t, s.input, true)
-		want, wantBody := normalized(h.t, input, false)
-		require.Equal(h.t, want, got)
-		require.Equal(h.t, wantBody, gotBody, "the raw body")
-	}
+// samples returns the webhooks of jobID and of favoriteID.
+func samples(t *testing.T) (job, x []byte) {
+	return startstest.Testdata(t, "samples/socialdata_job_finished_success.json"), startstest.Testdata(t, "x/aaa_favorite.json")
 }
 
-// normalized returns a start input without its raw body (returned apart, as text, so a mismatch prints
-// readably) and, when received, without its receive time, which it checks is now.
-func normalized(t *testing.T, input any, received bool) (any, string) {
-	t.Helper()
-	strip := func(raw *contract.RawEvent) string {
-		if received {
-			require.WithinDuration(t, time.Now(), raw.ReceivedAt, time.Minute)
-			raw.ReceivedAt = time.Time{}
-		}
-		body := string(raw.Body)
-		raw.Body = nil
-		return body
-	}
-	switch in := input.(type) {
-	case contract.JobInput:
-		if in.Raw == nil {
-			return in, ""
-		}
-		raw := *in.Raw
-		body := strip(&raw)
-		in.Raw = &raw
-		return in, body
-	case contract.XEventInput:
-		body := strip(&in.Raw)
-		return in, body
-	}
-	return input, ""
-}
-
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join("..", "testdata", name))
-	require.NoError(t, err)
-	return body
-}
-
-// restartedAfter is a job webhook whose start found a run that then closed with status before the hand-off
-// reached it: nothing processed the job, so it is started again.
-func restartedAfter(status enums.WorkflowExecutionStatus) func(h *harness) {
-	return func(h *harness) {
-		h.expectStart(jobID, errAlreadyStarted)
-		h.expectUpdate(jobID, errRunClosed, "", nil)
-		h.expectDescribe(jobID, status)
-		h.expectStart(jobID, nil)
-	}
-}
-
-func TestJobWebhookStart(t *testing.T) {
-	body := readTestdata(t, "samples/socialdata_job_finished_success.json")
-	wantInput := contract.JobInput{
-		JobID: 42, Status: contract.JobStatusSuccess,
-		DatafileURL: "https://s3.amazonaws.com/socialdata-example/jobs/42.json",
-		Raw:         &contract.RawEvent{Source: contract.SourceSocialData, EventType: contract.EventJobFinished, Body: body},
-		Revision:    contract.CurrentRevision,
-	}
+// A webhook is answered with what the Starter made of it (an X delivery with one outcome per run as well); one
+// its run refused is spooled for the drainer to set aside, without degrading the ingress (Temporal answered).
+func TestWebhookStart(t *testing.T) {
+	jobBody, xBody := samples(t)
 	tests := []struct {
 		name       string
-		expect     func(h *harness)
+		x          bool
+		expect     func(tc *startstest.Temporal)
 		wantStatus string
-		wantStarts int
 		wantSpool  int
 	}{
 		{
-			name:       "started",
-			expect:     func(h *harness) { h.expectStart(jobID, nil) },
-			wantStatus: "accepted", wantStarts: 1,
+			name:       "job started",
+			expect:     func(tc *startstest.Temporal) { tc.ExpectStart(jobID, nil) },
+			wantStatus: "accepted",
 		},
 		{
-			name: "handed to the registered run waiting for it",
-			expect: func(h *harness) {
-				h.expectStart(jobID, errAlreadyStarted)
-				h.expectUpdate(jobID, nil, "accepted", nil)
+			name: "job handed to a run that has it already",
+			expect: func(tc *startstest.Temporal) {
+				tc.ExpectStart(jobID, startstest.ErrAlreadyStarted)
+				tc.ExpectUpdate(jobID, nil, "duplicate", nil)
 			},
-			wantStatus: "accepted", wantStarts: 1,
+			wantStatus: "duplicate",
 		},
 		{
-			name: "handed to a run that has the job already",
-			expect: func(h *harness) {
-				h.expectStart(jobID, errAlreadyStarted)
-				h.expectUpdate(jobID, nil, "duplicate", nil)
+			name: "job hand-off refused by the open run",
+			expect: func(tc *startstest.Temporal) {
+				tc.ExpectStart(jobID, startstest.ErrAlreadyStarted)
+				tc.ExpectUpdate(jobID, nil, "", startstest.ErrValidator)
+				tc.ExpectDescribe(jobID, enums.WORKFLOW_EXECUTION_STATUS_RUNNING)
 			},
-			wantStatus: "duplicate", wantStarts: 1,
+			wantStatus: "spooled", wantSpool: 1,
 		},
 		{
-			name: "run completed before the hand-off",
-			expect: func(h *harness) {
-				h.expectStart(jobID, errAlreadyStarted)
-				h.expectUpdate(jobID, errRunClosed, "", nil)
-				h.expectDescribe(jobID, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+			name: "X event started", x: true,
+			expect:     func(tc *startstest.Temporal) { tc.ExpectStart(favoriteID, nil) },
+			wantStatus: "accepted",
+		},
+		{
+			name: "X duplicate tells the open run its recipient", x: true,
+			expect: func(tc *startstest.Temporal) {
+				tc.ExpectStart(favoriteID, startstest.ErrAlreadyStarted)
+				tc.ExpectSignal(favoriteID, "3001", nil)
 			},
-			wantStatus: "duplicate", wantStarts: 1,
-		},
-		{
-			name:       "run failed before the hand-off",
-			expect:     restartedAfter(enums.WORKFLOW_EXECUTION_STATUS_FAILED),
-			wantStatus: "accepted", wantStarts: 2,
-		},
-		{
-			name:       "run terminated before the hand-off",
-			expect:     restartedAfter(enums.WORKFLOW_EXECUTION_STATUS_TERMINATED),
-			wantStatus: "accepted", wantStarts: 2,
-		},
-		{
-			name:       "run timed out before the hand-off",
-			expect:     restartedAfter(enums.WORKFLOW_EXECUTION_STATUS_TIMED_OUT),
-			wantStatus: "accepted", wantStarts: 2,
-		},
-		{
-			name:       "run canceled before the hand-off",
-			expect:     restartedAfter(enums.WORKFLOW_EXECUTION_STATUS_CANCELED),
-			wantStatus: "accepted", wantStarts: 2,
-		},
-		{
-			// The run's validator refused the webhook: not a duplicate (nothing says the run processed it) and
-			// no retry changes the answer, so the body is kept in the spool, where the drainer sets it aside.
-			name: "hand-off refused by the open run",
-			expect: func(h *harness) {
-				h.expectStart(jobID, errAlreadyStarted)
-				h.expectUpdate(jobID, nil, "", errValidator)
-				h.expectDescribe(jobID, enums.WORKFLOW_EXECUTION_STATUS_RUNNING)
-			},
-			wantStatus: "spooled", wantStarts: 1, wantSpool: 1,
-		},
-		{
-			name: "hand-off refused by the open run before a handle",
-			expect: func(h *harness) {
-				h.expectStart(jobID, errAlreadyStarted)
-				h.expectUpdate(jobID, errValidator, "", nil)
-				h.expectDescribe(jobID, enums.WORKFLOW_EXECUTION_STATUS_RUNNING)
-			},
-			wantStatus: "spooled", wantStarts: 1, wantSpool: 1,
+			wantStatus: "duplicate",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, openSpool)
-			tt.expect(h)
-
-			code, got := h.do(h.postSocialData(body))
-
-			require.Equal(t, http.StatusOK, code, "error: %s", got.Error)
-			require.Equal(t, answer{Status: tt.wantStatus, WorkflowID: jobID}, got)
-			h.assertExpectations()
-			h.requireStarts(tt.wantStarts, contract.JobWorkflowName, wantInput)
-			for _, u := range h.updates {
-				require.Equal(t, contract.JobFinishedUpdate, u.UpdateName)
-				require.Equal(t, client.WorkflowUpdateStageCompleted, u.WaitForStage)
-				require.Empty(t, u.RunID, "the update goes to the latest run")
-				require.Equal(t, []any{h.starts[0].input}, u.Args, "the run gets the webhook it was not started with")
+			tt.expect(h.temporal)
+			req, wantID := h.postSocialData(jobBody), jobID
+			if tt.x {
+				req, wantID = h.postX(xBody), favoriteID
 			}
-			require.Equal(t, tt.wantSpool, h.spool.Len())
-			// A refused hand-off is spooled for the drainer to set aside, but Temporal answered: the ingress is
-			// not degraded, so the next webhooks still start directly.
-			_, ready := h.readiness()
-			require.Equal(t, "ready", ready)
-		})
-	}
-}
 
-func TestXWebhookStart(t *testing.T) {
-	body := readTestdata(t, "x/aaa_favorite.json")
-	delivery, err := xwebhook.Parse(body)
-	require.NoError(t, err)
-	require.Len(t, delivery.Events, 1)
-	wantInput := contract.XEventInput{
-		API: xwebhook.APIAccountActivity, Kind: xwebhook.KindFavorite, EventType: xwebhook.KindFavorite, ForUserID: "3001",
-		DeliveryWindow: testXWindow,
-		Raw:            contract.RawEvent{Source: contract.SourceX, EventType: xwebhook.KindFavorite, Body: delivery.Events[0].Body},
-		Revision:       contract.CurrentRevision,
-	}
-	tests := []struct {
-		name       string
-		expect     func(h *harness)
-		wantStatus string
-		wantStarts int
-	}{
-		{
-			name:       "started",
-			expect:     func(h *harness) { h.expectStart(favoriteID, nil) },
-			wantStatus: "accepted", wantStarts: 1,
-		},
-		{
-			name: "duplicate tells the open run its recipient",
-			expect: func(h *harness) {
-				h.expectStart(favoriteID, errAlreadyStarted)
-				h.expectSignal(favoriteID, "3001", nil)
-			},
-			wantStatus: "duplicate", wantStarts: 1,
-		},
-		{
-			name: "duplicate of a run that completed before the signal",
-			expect: func(h *harness) {
-				h.expectStart(favoriteID, errAlreadyStarted)
-				h.expectSignal(favoriteID, "3001", errRunClosed)
-				h.expectDescribe(favoriteID, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED)
-			},
-			wantStatus: "duplicate", wantStarts: 1,
-		},
-		{
-			name: "duplicate of a run that failed before the signal",
-			expect: func(h *harness) {
-				h.expectStart(favoriteID, errAlreadyStarted)
-				h.expectSignal(favoriteID, "3001", errRunClosed)
-				h.expectDescribe(favoriteID, enums.WORKFLOW_EXECUTION_STATUS_FAILED)
-				h.expectStart(favoriteID, nil)
-			},
-			wantStatus: "accepted", wantStarts: 2,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, openSpool)
-			tt.expect(h)
-
-			code, got := h.do(h.postX(body))
+			code, got := h.do(req)
 
 			require.Equal(t, http.StatusOK, code, "error: %s", got.Error)
 			require.Equal(t, tt.wantStatus, got.Status)
-			require.Equal(t, favoriteID, got.WorkflowID)
-			require.Len(t, got.Workflows, 1)
-			require.Equal(t, favoriteID, got.Workflows[0].WorkflowID)
-			require.Equal(t, tt.wantStatus, got.Workflows[0].Status)
-			h.assertExpectations()
-			h.requireStarts(tt.wantStarts, contract.XEventWorkflowName, wantInput)
-			require.Zero(t, h.spool.Len())
+			require.Equal(t, wantID, got.WorkflowID)
+			if tt.x {
+				require.Len(t, got.Workflows, 1)
+				require.Equal(t, wantID, got.Workflows[0].WorkflowID)
+				require.Equal(t, tt.wantStatus, got.Workflows[0].Status)
+			} else {
+				require.Empty(t, got.Workflows, "a SocialData answer has no list")
+			}
+			h.temporal.RequireExpectations()
+			require.Equal(t, tt.wantSpool, h.spool.Len())
+			_, ready := h.readiness()
+			require.Equal(t, "ready", ready)
 		})
 	}
 }
@@ -496,8 +228,7 @@ func TestXWebhookStart(t *testing.T) {
 // ingress reports itself degraded until the drainer empties the spool; a spool that cannot take it either
 // means 503, with nothing stored and nothing degraded.
 func TestTemporalUnavailable(t *testing.T) {
-	jobBody := readTestdata(t, "samples/socialdata_job_finished_success.json")
-	xBody := readTestdata(t, "x/aaa_favorite.json")
+	jobBody, xBody := samples(t)
 	tests := []struct {
 		name       string
 		spool      spoolMode
@@ -533,7 +264,7 @@ func TestTemporalUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, tt.spool)
-			h.expectStart(tt.workflowID, errUnavailable)
+			h.temporal.ExpectStart(tt.workflowID, startstest.ErrUnavailable)
 			req := h.postSocialData(tt.body)
 			if tt.route == "x" {
 				req = h.postX(tt.body)
@@ -547,7 +278,7 @@ func TestTemporalUnavailable(t *testing.T) {
 			readyCode, ready := h.readiness()
 			require.Equal(t, http.StatusOK, readyCode)
 			require.Equal(t, tt.wantReady, ready)
-			h.assertExpectations()
+			h.temporal.RequireExpectations()
 			switch tt.spool {
 			case openSpool:
 				requireSpooled(t, h.spool, tt.route, tt.body)
@@ -586,7 +317,7 @@ func TestRegisterJob(t *testing.T) {
 	tests := []struct {
 		name       string
 		auth       string
-		expect     func(h *harness)
+		expect     func(tc *startstest.Temporal)
 		wantCode   int
 		wantStatus string
 		wantError  string
@@ -594,31 +325,31 @@ func TestRegisterJob(t *testing.T) {
 	}{
 		{
 			name: "started", auth: "Bearer " + testAPIToken,
-			expect:   func(h *harness) { h.expectStart(registeredID, nil) },
+			expect:   func(tc *startstest.Temporal) { tc.ExpectStart(registeredID, nil) },
 			wantCode: http.StatusOK, wantStatus: "accepted", wantStarts: 1,
 		},
 		{
 			// A registration is not a webhook: nothing to hand to the open run.
 			name: "already registered", auth: "Bearer " + testAPIToken,
-			expect:   func(h *harness) { h.expectStart(registeredID, errAlreadyStarted) },
+			expect:   func(tc *startstest.Temporal) { tc.ExpectStart(registeredID, startstest.ErrAlreadyStarted) },
 			wantCode: http.StatusOK, wantStatus: "duplicate", wantStarts: 1,
 		},
 		{
 			// The caller retries a registration: it is never spooled, even with a spool.
 			name: "Temporal unavailable", auth: "Bearer " + testAPIToken,
-			expect:   func(h *harness) { h.expectStart(registeredID, errUnavailable) },
+			expect:   func(tc *startstest.Temporal) { tc.ExpectStart(registeredID, startstest.ErrUnavailable) },
 			wantCode: http.StatusServiceUnavailable, wantError: "retry later", wantStarts: 1,
 		},
 		{
 			name: "wrong API token", auth: "Bearer " + testWebhookToken,
-			expect:   func(*harness) {},
+			expect:   func(*startstest.Temporal) {},
 			wantCode: http.StatusUnauthorized, wantError: "unauthorized",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, openSpool)
-			tt.expect(h)
+			tt.expect(h.temporal)
 			req := httptest.NewRequest(http.MethodPost, "/v1/jobs", strings.NewReader(`{"job_id": 77}`))
 			req.Header.Set("Authorization", tt.auth)
 
@@ -630,8 +361,9 @@ func TestRegisterJob(t *testing.T) {
 			if tt.wantStatus != "" {
 				require.Equal(t, registeredID, got.WorkflowID)
 			}
-			h.assertExpectations()
-			h.requireStarts(tt.wantStarts, contract.JobWorkflowName, wantInput)
+			h.temporal.RequireExpectations()
+			// The registration reaches the run with the ingress's JobPollInterval and JobWaitTimeout.
+			h.temporal.RequireStarts(tt.wantStarts, testQueue, contract.JobWorkflowName, wantInput)
 			require.Zero(t, h.spool.Len())
 		})
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/connect"
 	"github.com/socialhook/pipeline/internal/httpserve"
-	procmetrics "github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/spool"
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
@@ -32,18 +31,13 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger, eager Eager
 	if err != nil {
 		return err
 	}
-	reg := procmetrics.New(logger)
-	defer reg.Close()
-	opts.Metrics = reg
-	tc, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
+	proc, err := connect.Dial(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
-	store, err := connect.Store(cfg)
-	if err != nil {
-		return err
-	}
+	defer proc.Close()
+	tc, store := proc.Temporal, proc.Store
+	opts.Metrics = proc.Metrics
 	if cfg.SpoolPath != "" {
 		sp, err := spool.Open(cfg.SpoolPath)
 		if err != nil {

@@ -1,7 +1,10 @@
 // Package ingress owns the pipeline's HTTP edge: the Gin routes, request verification (the SocialData URL
-// token), parsing webhook bodies into typed events, deriving each event's workflow ID and starting its
-// workflow, and the health endpoints. It answers 200 only after Temporal has accepted the start: from then on
-// the event is durable.
+// token, X signatures and CRC), reading webhook bodies through the size limit and parsing them into typed
+// events, the answers and their status codes, the spool of webhooks Temporal could not take and the pace of
+// its drainer, the read API, metrics and the health endpoints. How an event becomes a workflow start (IDs,
+// dedupe, follow-ups of a duplicate, what counts as refused) is internal/starts': the handlers and the
+// drainer hand every parsed event to a starts.Starter. It answers 200 only after Temporal has accepted the
+// start, or the spool has stored the body: from then on the event is durable.
 package ingress
 
 import (
@@ -16,6 +19,7 @@ import (
 
 	procmetrics "github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/spool"
+	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
@@ -68,6 +72,8 @@ type Server struct {
 	now      func() time.Time
 	// degraded is set while Temporal is unavailable and webhooks go to the spool.
 	degraded atomic.Bool
+	// starter starts every event's workflow, live or replayed from the spool.
+	starter *starts.Starter
 	// pace paces the spool drainer; live starts tell it when Temporal is slow.
 	pace    *drainPace
 	metrics *metrics
@@ -83,7 +89,16 @@ func New(opts Options, temporal client.Client, store Store, logger *zap.Logger) 
 		token:    newTokenChecker(opts.WebhookToken),
 		apiToken: newTokenChecker(opts.APIToken),
 		now:      time.Now,
-		pace:     newDrainPace(opts.DrainRate),
+		starter: &starts.Starter{
+			Temporal:        temporal,
+			TaskQueue:       opts.TaskQueue,
+			StartTimeout:    opts.StartTimeout,
+			XDeliveryWindow: opts.XDeliveryWindow,
+			JobPollInterval: opts.JobPollInterval,
+			JobWaitTimeout:  opts.JobWaitTimeout,
+			Logger:          logger,
+		},
+		pace: newDrainPace(opts.DrainRate),
 	}
 	s.metrics = newMetrics(s)
 	return s

@@ -1,19 +1,14 @@
 package ingress
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
-	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
-	"github.com/socialhook/pipeline/internal/starts"
 )
 
 // socialDataWebhook handles POST /webhooks/socialdata/:token. SocialData signs nothing, so the token in the
@@ -51,29 +46,6 @@ func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
 	return body, true
 }
 
-// deliverJobWebhook hands a job_finished webhook to the open run of the job (JobFinishedUpdate) and returns
-// what the run says: "accepted" if it was a registered job still waiting, "duplicate" if it has the job
-// already. An error means the update did not reach the run or the run refused it (startEvent decides).
-func (s *Server) deliverJobWebhook(parent context.Context, req starts.Request) (string, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
-	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   req.ID,
-		UpdateName:   contract.JobFinishedUpdate,
-		Args:         []any{req.Input},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var outcome string
-	if err == nil {
-		err = h.Get(ctx, &outcome)
-	}
-	if err != nil {
-		s.logger.Info("job webhook not handed to the run", zap.String("workflow_id", req.ID), zap.Error(err))
-		return "", err
-	}
-	return outcome, nil
-}
-
 // registerJob handles POST /v1/jobs {"job_id": N}: start the job's workflow before its webhook, to wait for it
 // and poll GET /jobs/{id} meanwhile. The same workflow ID as the webhook's, so it is one run either way.
 func (s *Server) registerJob(c *gin.Context) {
@@ -86,5 +58,5 @@ func (s *Server) registerJob(c *gin.Context) {
 		abortJSON(c, http.StatusBadRequest, "invalid job registration: "+err.Error())
 		return
 	}
-	s.start(c, starts.RegisteredJob(job.JobID, s.opts.JobPollInterval, s.opts.JobWaitTimeout))
+	s.start(c, s.starter.PlanJobRegistration(job.JobID))
 }

@@ -1,22 +1,12 @@
 package ingress
 
 import (
-	"context"
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/temporal"
-	"go.uber.org/zap"
 
-	"github.com/socialhook/pipeline/contract"
-	"github.com/socialhook/pipeline/internal/starts"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
-
-// maxParallelStarts bounds the starts one multi-event X delivery runs at once.
-const maxParallelStarts = 8
 
 // xSecrets returns the secrets a request may be verified with: the named app's (/webhooks/x/:app) or all.
 func (s *Server) xSecrets(c *gin.Context) ([]xwebhook.Secret, bool) {
@@ -69,45 +59,4 @@ func (s *Server) xWebhook(c *gin.Context) {
 		return
 	}
 	s.accept(c, routeX, body)
-}
-
-// xEventStart derives an X event's workflow start.
-func (s *Server) xEventStart(ev xwebhook.Event, now time.Time) starts.Request {
-	// AAA delivers an event once per subscribed user: the run waits the delivery window to record them all.
-	// An XAA event_uuid is one delivery: nothing to wait for.
-	eventType, window := ev.Kind, s.opts.XDeliveryWindow
-	if ev.API == xwebhook.APIActivity {
-		eventType, window = ev.EventType, 0
-	}
-	attrs := []temporal.SearchAttributeUpdate{
-		contract.EventTypeKey.ValueSet(eventType),
-		contract.SourceKey.ValueSet(contract.SourceX),
-	}
-	if ev.ForUserID != "" {
-		attrs = append(attrs, contract.UserIDKey.ValueSet(ev.ForUserID))
-	}
-	return starts.Request{
-		ID:       contract.XWorkflowID(ev.Kind, ev.Identity...),
-		Workflow: contract.XEventWorkflowName,
-		Summary:  fmt.Sprintf("X %s %s (%s) for user %s", ev.API, eventType, ev.Identity[0], ev.ForUserID),
-		Attrs:    attrs,
-		Input: contract.XEventInput{
-			API: ev.API, Kind: ev.Kind, EventType: eventType, ForUserID: ev.ForUserID,
-			DeliveryWindow: window,
-			Raw:            contract.RawEvent{Source: contract.SourceX, EventType: eventType, ReceivedAt: now, Body: ev.Body},
-			Revision:       contract.CurrentRevision,
-		},
-	}
-}
-
-// signalDelivered tells the open run of an event about one more recipient. An error means the signal did not
-// reach it: the run closed (past its delivery window, or without processing), or Temporal is unavailable.
-func (s *Server) signalDelivered(parent context.Context, workflowID, forUserID string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opts.StartTimeout)
-	defer cancel()
-	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", contract.DeliveredSignal, forUserID); err != nil {
-		s.logger.Info("duplicate delivery not signalled to the run", zap.String("workflow_id", workflowID), zap.Error(err))
-		return err
-	}
-	return nil
 }

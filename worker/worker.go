@@ -77,17 +77,12 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	if err := cfg.RequireWorker(); err != nil {
 		return err
 	}
-	reg := metrics.New(logger)
-	defer reg.Close()
-	c, err := connect.TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
+	proc, err := connect.Dial(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	store, err := connect.Store(cfg)
-	if err != nil {
-		return err
-	}
+	defer proc.Close()
+	c, store, reg := proc.Temporal, proc.Store, proc.Metrics
 	if err := store.Ping(ctx); err != nil {
 		return fmt.Errorf("object store: %w", err)
 	}

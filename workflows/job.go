@@ -83,7 +83,7 @@ func awaitFinished(ctx workflow.Context, in contract.JobInput) (contract.JobInpu
 	case polled != nil:
 		f := contract.JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
 		if err := validateJob(f); err != nil {
-			return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), contract.ErrTypeJobAPI, nil)
+			return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), contract.ErrTypeAPI, nil)
 		}
 		return f, nil
 	default:
@@ -118,7 +118,7 @@ func awaitFinishedRev1(ctx workflow.Context, in contract.JobInput, finished **co
 	}
 	f := contract.JobInput{JobID: in.JobID, Status: polled.Status, DatafileURL: polled.DatafileURL, ErrorMessage: polled.Message}
 	if err := validateJob(f); err != nil {
-		return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), contract.ErrTypeJobAPI, nil)
+		return in, temporal.NewNonRetryableApplicationError("polled job: "+err.Error(), contract.ErrTypeAPI, nil)
 	}
 	return f, nil
 }
@@ -201,7 +201,7 @@ func fetchWithRefresh(ctx workflow.Context, jobID int64, url string) (*contract.
 	}
 	reason, typ := failureMessage(err), errorType(err)
 	switch typ {
-	case contract.ErrTypeHostNotAllowed, contract.ErrTypeURLExpired, contract.ErrTypeDatafileClient, contract.ErrTypeInvalidInput, contract.ErrTypeJobAPI, contract.ErrTypeTooLarge:
+	case contract.ErrTypeHostNotAllowed, contract.ErrTypeURLExpired, contract.ErrTypeDatafileClient, contract.ErrTypeInvalidInput, contract.ErrTypeAPI, contract.ErrTypeBalanceExhausted, legacyErrTypeJobAPI, contract.ErrTypeTooLarge:
 	default:
 		typ = contract.ErrTypeFetchFailed
 	}
@@ -244,17 +244,15 @@ func validateJob(in contract.JobInput) error {
 	if in.Status == "" && in.Raw == nil {
 		return nil // registered: the run waits for the webhook or polls
 	}
-	switch in.Status {
-	case contract.JobStatusSuccess:
-		if in.DatafileURL == "" {
-			return errors.New("a successful job needs a datafile URL")
-		}
-	case contract.JobStatusError:
-	default:
-		return fmt.Errorf("job status %q is not terminal (want success or error)", in.Status)
+	if err := contract.CheckJobFinished(in.Status, in.DatafileURL); err != nil {
+		return err
 	}
 	if in.Raw != nil && len(in.Raw.Body) == 0 {
 		return errors.New("raw event has no body")
 	}
 	return nil
 }
+
+// legacyErrTypeJobAPI is the error type job refreshes failed with before SocialData failures had one
+// classification (contract.ErrTypeAPI); recognised so runs recorded with it replay as they ran.
+const legacyErrTypeJobAPI = "SocialDataJobAPIError"

@@ -81,7 +81,7 @@ func TestRegisteredJobTakesTheWebhook(t *testing.T) {
 // failed, not completed, so a later webhook starts a new run instead of being answered duplicate.
 func TestRegisteredJobWait(t *testing.T) {
 	notFinished := temporal.NewApplicationError("job 9 is not known to the API yet (404)", contract.ErrTypeJobNotFinished)
-	forbidden := temporal.NewNonRetryableApplicationError("GET /jobs/9: 403 forbidden", contract.ErrTypeJobAPI, nil)
+	forbidden := temporal.NewNonRetryableApplicationError("GET /jobs/9: 403 forbidden", contract.ErrTypeAPI, nil)
 	webhook := contract.JobInput{JobID: 9, Status: "error", ErrorMessage: "Insufficient balance", Raw: raw}
 	tests := []struct {
 		name string
@@ -185,7 +185,7 @@ func TestRegisteredJobRevisionBeforeJobWait(t *testing.T) {
 	env.OnActivity(a.AwaitJob, mock.Anything, int64(9)).Return(
 		func(context.Context, int64) (contract.JobStatus, error) {
 			first = env.Now()
-			return contract.JobStatus{}, temporal.NewNonRetryableApplicationError("GET /jobs/9: 404 not found", contract.ErrTypeJobAPI, nil)
+			return contract.JobStatus{}, temporal.NewNonRetryableApplicationError("GET /jobs/9: 404 not found", contract.ErrTypeAPI, nil)
 		}).Once()
 	env.ExecuteWorkflow(contract.JobWorkflowName, contract.JobInput{JobID: 9, PollInterval: time.Minute, Revision: contract.RevisionLocalStorage})
 	require.True(t, env.IsWorkflowCompleted())

@@ -89,7 +89,7 @@ func TestJobWorkflow(t *testing.T) {
 			name:        "expired URL whose refresh fails fails the run",
 			in:          contract.JobInput{JobID: 7, Status: "success", DatafileURL: "old", Revision: contract.CurrentRevision},
 			fetch:       map[string]error{"old": expired},
-			refreshErr:  temporal.NewNonRetryableApplicationError("GET /jobs/7: 404 Job not found", contract.ErrTypeJobAPI, nil),
+			refreshErr:  temporal.NewNonRetryableApplicationError("GET /jobs/7: 404 Job not found", contract.ErrTypeAPI, nil),
 			wantStatus:  contract.ManifestFetchFailed,
 			wantMessage: "403",
 			wantErrType: contract.ErrTypeURLExpired,

@@ -20,12 +20,10 @@ func MonitorEventWorkflow(ctx workflow.Context, in contract.MonitorEventInput) (
 	}
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	var res contract.MonitorEventResult
-	if err := storageStep(ctx, in.Revision, a.ArchiveRaw, contract.ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
-		return res, fmt.Errorf("archive raw event: %w", err)
-	}
 	var stored contract.StoredMonitorEvent
-	if err := storageStep(ctx, in.Revision, a.StoreMonitorEvent, contract.StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
-		return res, fmt.Errorf("store monitor event: %w", err)
+	if err := archiveThenStore(ctx, in.Revision, in.Raw, &res.RawKey,
+		a.StoreMonitorEvent, contract.StoreMonitorEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
+		return res, err
 	}
 	res.TweetKeys, res.FollowKey = stored.TweetKeys, stored.FollowKey
 	var err error

@@ -15,13 +15,7 @@ import (
 // is capped at a minute, and the pending activity with its last failure shows in the UI meanwhile.
 var storageOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        time.Minute,
-		MaximumAttempts:        0,
-		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput},
-	},
+	RetryPolicy:         backoff(time.Second, time.Minute, 0, contract.ErrTypeInvalidInput),
 }
 
 // localStorageOptions bound the local attempt of a storage step (storageStep): a few quick tries within
@@ -30,13 +24,7 @@ var storageOptions = workflow.ActivityOptions{
 var localStorageOptions = workflow.LocalActivityOptions{
 	ScheduleToCloseTimeout: 10 * time.Second,
 	StartToCloseTimeout:    4 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:        200 * time.Millisecond,
-		BackoffCoefficient:     2,
-		MaximumInterval:        2 * time.Second,
-		MaximumAttempts:        3,
-		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput},
-	},
+	RetryPolicy:            backoff(200*time.Millisecond, 2*time.Second, 3, contract.ErrTypeInvalidInput),
 }
 
 // fetchOptions cover a datafile download. The copy heartbeats every few seconds, so a dead worker is noticed
@@ -44,27 +32,13 @@ var localStorageOptions = workflow.LocalActivityOptions{
 var fetchOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 2 * time.Hour,
 	HeartbeatTimeout:    30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    time.Minute,
-		MaximumAttempts:    8,
-		NonRetryableErrorTypes: []string{
-			contract.ErrTypeInvalidInput, contract.ErrTypeHostNotAllowed, contract.ErrTypeURLExpired, contract.ErrTypeDatafileClient, contract.ErrTypeTooLarge,
-		},
-	},
+	RetryPolicy:         backoff(time.Second, time.Minute, 8, contract.ErrTypeInvalidInput, contract.ErrTypeHostNotAllowed, contract.ErrTypeURLExpired, contract.ErrTypeDatafileClient, contract.ErrTypeTooLarge),
 }
 
 // apiOptions cover one SocialData API read. 429 and 5xx are retried with backoff; 402/403/404 are not.
 var apiOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:        2 * time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        time.Minute,
-		MaximumAttempts:        10,
-		NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput, contract.ErrTypeJobAPI},
-	},
+	RetryPolicy:         backoff(2*time.Second, time.Minute, 10, contract.ErrTypeInvalidInput, contract.ErrTypeAPI, contract.ErrTypeBalanceExhausted),
 }
 
 // jobPollOptions make one activity the poll loop of a registered job (samples-go's "retry policy as the poll
@@ -80,7 +54,7 @@ func jobPollOptions(first time.Duration) workflow.ActivityOptions {
 			BackoffCoefficient:     1.5,
 			MaximumInterval:        max(5*time.Minute, first),
 			MaximumAttempts:        0,
-			NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput, contract.ErrTypeJobAPI},
+			NonRetryableErrorTypes: []string{contract.ErrTypeInvalidInput, contract.ErrTypeAPI, contract.ErrTypeBalanceExhausted},
 		},
 	}
 }
@@ -91,4 +65,16 @@ func pollFirstWait(first time.Duration) time.Duration {
 		return 10 * time.Second
 	}
 	return first
+}
+
+// backoff is a retry policy that doubles the wait from initial up to maxWait, for at most attempts tries (0: no
+// limit), and never retries the error types in nonRetryable.
+func backoff(initial, maxWait time.Duration, attempts int32, nonRetryable ...string) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        initial,
+		BackoffCoefficient:     2,
+		MaximumInterval:        maxWait,
+		MaximumAttempts:        attempts,
+		NonRetryableErrorTypes: nonRetryable,
+	}
 }

@@ -59,7 +59,7 @@ func TestProfileEntityWorkflow(t *testing.T) {
 		require.Equal(t, 2, st.Ignored)
 		env.CancelWorkflow()
 	}, 10*time.Second)
-	env.ExecuteWorkflow(contract.ProfileEntityWorkflowName, contract.ProfileEntityInput{UserID: "7", TrackedFields: contract.DefaultTrackedFields, Revision: contract.CurrentRevision})
+	env.ExecuteWorkflow(contract.ProfileEntityWorkflowName, contract.ProfileEntityInput{UserID: "7", TrackedFields: testTracked, Revision: contract.CurrentRevision})
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError(), "cancelled")
 
@@ -97,7 +97,7 @@ func TestProfileEntityContinuesAsNew(t *testing.T) {
 			env.SignalWorkflow(contract.ObserveSignal, observation(i+1, fmt.Sprintf("n%d", i/10)))
 		}
 	}, time.Second)
-	env.ExecuteWorkflow(contract.ProfileEntityWorkflowName, contract.ProfileEntityInput{UserID: "7", TrackedFields: contract.DefaultTrackedFields, Revision: contract.CurrentRevision})
+	env.ExecuteWorkflow(contract.ProfileEntityWorkflowName, contract.ProfileEntityInput{UserID: "7", TrackedFields: testTracked, Revision: contract.CurrentRevision})
 	require.True(t, env.IsWorkflowCompleted())
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(env.GetWorkflowError(), &can), "want continue-as-new, got %v", env.GetWorkflowError())

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"fmt"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -29,4 +31,17 @@ func storageStep(ctx workflow.Context, revision int, activity, in, out any) erro
 	workflow.GetLogger(ctx).Warn("storage step failed locally, continuing as a regular activity",
 		"Error", err)
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, storageOptions), activity, in).Get(ctx, out)
+}
+
+// archiveThenStore runs the first two steps of an event workflow: archive the raw event (its key into rawKey),
+// then the kind's store step (store with storeIn, its result into stored).
+func archiveThenStore(ctx workflow.Context, revision int, raw contract.RawEvent, rawKey *string, store, storeIn, stored any) error {
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	if err := storageStep(ctx, revision, a.ArchiveRaw, contract.ArchiveRawInput{WorkflowID: wfID, Event: raw}, rawKey); err != nil {
+		return fmt.Errorf("archive raw event: %w", err)
+	}
+	if err := storageStep(ctx, revision, store, storeIn, stored); err != nil {
+		return fmt.Errorf("store event: %w", err)
+	}
+	return nil
 }

@@ -53,7 +53,7 @@ func TestTimelineShuffledArrivalGivesTheSameHistory(t *testing.T) {
 	var inOrder timeline
 	want := memStore{}
 	for _, o := range obs {
-		want.apply(inOrder.apply("7", o, contract.DefaultTrackedFields, 1000))
+		want.apply(inOrder.apply("7", o, testTracked, 1000))
 	}
 	require.Len(t, want, 25)
 	for seed := range uint64(200) {
@@ -64,7 +64,7 @@ func TestTimelineShuffledArrivalGivesTheSameHistory(t *testing.T) {
 			var st timeline
 			got := memStore{}
 			for _, o := range shuffled {
-				got.apply(st.apply("7", o, contract.DefaultTrackedFields, 1000))
+				got.apply(st.apply("7", o, testTracked, 1000))
 			}
 			require.Equal(t, want.sorted(), got.sorted())
 			require.Equal(t, obs[n-1].ID, st.Latest.ObservationID)
@@ -86,7 +86,7 @@ func TestTimelineApply(t *testing.T) {
 	obs := func(id string, s int, fields string, reported map[string]contract.Change) contract.Observation {
 		return contract.Observation{ID: id, UserID: "7", ObservedAt: at(s), Source: contract.ObservationSource{EventType: "e", WorkflowID: id}, User: user(fields), Reported: reported}
 	}
-	tracked := contract.DefaultTrackedFields
+	tracked := testTracked
 	tests := []struct {
 		name string
 		seed *contract.ProfileSnapshot
@@ -212,3 +212,7 @@ func TestTimelineApply(t *testing.T) {
 		})
 	}
 }
+
+// testTracked are the profile fields the tests track: the monitor's fields plus verified and protected, as
+// PROFILE_TRACKED_FIELDS's default (internal/config).
+var testTracked = append(append([]string{}, contract.MonitorProfileFields...), "verified", "protected")

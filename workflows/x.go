@@ -21,12 +21,10 @@ func XEventWorkflow(ctx workflow.Context, in contract.XEventInput) (contract.XEv
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	delivered := workflow.GetSignalChannel(ctx, contract.DeliveredSignal)
 	var res contract.XEventResult
-	if err := storageStep(ctx, in.Revision, a.ArchiveRaw, contract.ArchiveRawInput{WorkflowID: wfID, Event: in.Raw}, &res.RawKey); err != nil {
-		return res, fmt.Errorf("archive X event: %w", err)
-	}
 	var stored contract.StoredXEvent
-	if err := storageStep(ctx, in.Revision, a.StoreXEvent, contract.StoreXEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
-		return res, fmt.Errorf("store X event: %w", err)
+	if err := archiveThenStore(ctx, in.Revision, in.Raw, &res.RawKey,
+		a.StoreXEvent, contract.StoreXEventInput{WorkflowID: wfID, Event: in.Raw}, &stored); err != nil {
+		return res, err
 	}
 	res.Keys = stored.Keys
 	var err error

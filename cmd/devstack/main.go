@@ -77,7 +77,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 	if err := cfg.RequireWorker(); err != nil {
 		return err
 	}
-	dataDir := envOr("DATA_DIR", ".data")
+	dataDir := devstack.EnvOr("DATA_DIR", ".data")
 	retention := defaultRetention
 	if v := os.Getenv("NAMESPACE_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -86,8 +86,8 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, opts demoOp
 		}
 		retention = d
 	}
-	uiPort := envOr("TEMPORAL_UI_PORT", "8233")
-	consoleAddr := envOr("MINIO_CONSOLE_ADDR", "127.0.0.1:9001")
+	uiPort := devstack.EnvOr("TEMPORAL_UI_PORT", "8233")
+	consoleAddr := devstack.EnvOr("MINIO_CONSOLE_ADDR", "127.0.0.1:9001")
 	// Before the data directory is touched: a second launcher must not share it with servers still running.
 	if err := devstack.CheckPorts(ports(cfg, uiPort, consoleAddr, fakeAddr)); err != nil {
 		return err
@@ -318,11 +318,4 @@ func loopback(addr string) string {
 		return net.JoinHostPort("127.0.0.1", port)
 	}
 	return addr
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

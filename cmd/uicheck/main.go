@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/socialhook/pipeline/internal/dev/devstack"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -42,7 +44,7 @@ type options struct {
 
 func main() {
 	opts := options{}
-	flag.StringVar(&opts.url, "url", envOr("UICHECK_URL", defaultURL), "the Temporal UI's workflows page (env UICHECK_URL)")
+	flag.StringVar(&opts.url, "url", devstack.EnvOr("UICHECK_URL", defaultURL), "the Temporal UI's workflows page (env UICHECK_URL)")
 	flag.StringVar(&opts.browser, "browser", os.Getenv("UICHECK_BROWSER"), "the chromium binary (env UICHECK_BROWSER; default: chromium from PATH)")
 	flag.StringVar(&opts.screenshots, "screenshots", "docs", "directory for the PNG screenshots (empty: none)")
 	flag.DurationVar(&opts.timeout, "timeout", 90*time.Second, "how long each page may take to show what it must")
@@ -179,11 +181,4 @@ func screenshot(ctx context.Context, path string) error {
 		return fmt.Errorf("screenshot: %w", err)
 	}
 	return nil
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

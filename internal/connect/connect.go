@@ -13,6 +13,7 @@ import (
 
 	"github.com/socialhook/pipeline/internal/config"
 	"github.com/socialhook/pipeline/internal/logging"
+	"github.com/socialhook/pipeline/internal/metrics"
 	"github.com/socialhook/pipeline/internal/storage"
 )
 
@@ -81,4 +82,36 @@ func BucketLookup(name string) minio.BucketLookupType {
 	default:
 		return minio.BucketLookupAuto
 	}
+}
+
+// Process is what each binary dials at start: its metrics registry (the Temporal SDK's metrics bridged in), its
+// Temporal client and its object store.
+type Process struct {
+	Metrics  *metrics.Registry
+	Temporal client.Client
+	Store    *storage.Store
+}
+
+// Dial builds the process's registry, connects to Temporal with its metrics, and prepares the store (not
+// contacted). Close releases them.
+func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (*Process, error) {
+	reg := metrics.New(logger)
+	c, err := TemporalWithMetrics(ctx, cfg, logger, reg.SDK())
+	if err != nil {
+		_ = reg.Close()
+		return nil, err
+	}
+	store, err := Store(cfg)
+	if err != nil {
+		c.Close()
+		_ = reg.Close()
+		return nil, err
+	}
+	return &Process{Metrics: reg, Temporal: c, Store: store}, nil
+}
+
+// Close closes the Temporal client, then the registry.
+func (p *Process) Close() {
+	p.Temporal.Close()
+	_ = p.Metrics.Close()
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/socialhook/pipeline/internal/jsonobject"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialhook/pipeline/internal/socialdata"
@@ -158,7 +160,7 @@ func TestClientGetJobBadBody(t *testing.T) {
 		wantErr error
 	}{
 		{"not JSON", `<html></html>`, socialdata.ErrMissingData},
-		{"truncated JSON", `{"job_id":42,`, socialdata.ErrMalformed},
+		{"truncated JSON", `{"job_id":42,`, jsonobject.ErrMalformed},
 		{"missing job_id", `{"status":"success"}`, socialdata.ErrMissingJobID},
 		{"zero job_id", `{"job_id":0,"status":"success"}`, socialdata.ErrInvalidJobID},
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/socialdata"
 )
 
@@ -43,7 +44,7 @@ func FuzzParseWebhook(f *testing.F) {
 		if !decimal.MatchString(ev.UserID) || !safe.MatchString(ev.Meta.MonitorID) {
 			t.Fatalf("accepted unsafe ids: user %q monitor %q", ev.UserID, ev.Meta.MonitorID)
 		}
-		if ev.Event == socialdata.EventNewTweet && !decimal.MatchString(ev.TweetID) {
+		if ev.Event == contract.EventNewTweet && !decimal.MatchString(ev.TweetID) {
 			t.Fatalf("accepted tweet id %q", ev.TweetID)
 		}
 		_ = ev.Data.JSON()

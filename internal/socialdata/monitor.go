@@ -1,13 +1,15 @@
 package socialdata
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
+
+	"github.com/socialhook/pipeline/contract"
+
+	"github.com/socialhook/pipeline/internal/jsonobject"
 )
 
 // Monitor event parse errors.
@@ -25,15 +27,6 @@ type Meta struct {
 	MonitoredUsername string `json:"monitored_username,omitempty"`
 }
 
-// Object is a JSON object kept as raw fields, so unknown fields survive and ids above 2^53 stay exact.
-type Object map[string]json.RawMessage
-
-// Change is one field's change as SocialData reports it in profile_update's data.changes.
-type Change struct {
-	Old json.RawMessage `json:"old"`
-	New json.RawMessage `json:"new"`
-}
-
 // MonitorEvent is a parsed new_tweet, new_following or profile_update webhook.
 type MonitorEvent struct {
 	Event string
@@ -43,13 +36,12 @@ type MonitorEvent struct {
 	// TweetID is the tweet's id (new_tweet only).
 	TweetID string
 	// Data is the event's data object: a tweet or a user.
-	Data Object
+	Data jsonobject.Object
 	// Changes are profile_update's reported changes (removed from Data).
-	Changes map[string]Change
+	Changes map[string]contract.Change
 }
 
 var (
-	digits      = regexp.MustCompile(`^[0-9]{1,20}$`)
 	monitorIDRe = regexp.MustCompile(`^[0-9A-Za-z_-]{1,64}$`)
 )
 
@@ -57,15 +49,15 @@ var (
 // are malformed: meta may sit inside data, ids may be numbers or strings.
 func ParseMonitorEvent(w Webhook) (MonitorEvent, error) {
 	ev := MonitorEvent{Event: w.Event}
-	data, err := ParseObject(w.Data)
+	data, err := jsonobject.Parse(w.Data)
 	if err != nil {
 		return MonitorEvent{}, ErrMissingData
 	}
 	meta := w.Meta
-	if isNull(meta) {
+	if jsonobject.IsNull(meta) {
 		meta = data["meta"] // the docs show meta nested in data in places
 	}
-	if !isNull(meta) {
+	if !jsonobject.IsNull(meta) {
 		if err := json.Unmarshal(meta, &ev.Meta); err != nil {
 			return MonitorEvent{}, fmt.Errorf("%w: %s", ErrMissingMonitorID, jsonErrorDetail(err))
 		}
@@ -76,19 +68,19 @@ func ParseMonitorEvent(w Webhook) (MonitorEvent, error) {
 		return MonitorEvent{}, ErrMissingMonitorID
 	}
 	switch w.Event {
-	case EventNewTweet:
+	case contract.EventNewTweet:
 		if ev.TweetID = data.ID(); ev.TweetID == "" {
 			return MonitorEvent{}, ErrMissingTweetID
 		}
-		author, _ := ParseObject(data["user"])
+		author, _ := jsonobject.Parse(data["user"])
 		if ev.UserID = author.ID(); ev.UserID == "" {
 			return MonitorEvent{}, fmt.Errorf("tweet author: %w", ErrMissingUserID)
 		}
-	case EventNewFollowing, EventProfileUpdate:
+	case contract.EventNewFollowing, contract.EventProfileUpdate:
 		if ev.UserID = data.ID(); ev.UserID == "" {
 			return MonitorEvent{}, ErrMissingUserID
 		}
-		if raw, ok := data["changes"]; ok && !isNull(raw) {
+		if raw, ok := data["changes"]; ok && !jsonobject.IsNull(raw) {
 			if err := json.Unmarshal(raw, &ev.Changes); err != nil {
 				return MonitorEvent{}, fmt.Errorf(`"data.changes": %s`, jsonErrorDetail(err))
 			}
@@ -101,71 +93,11 @@ func ParseMonitorEvent(w Webhook) (MonitorEvent, error) {
 	return ev, nil
 }
 
-// ParseObject decodes a JSON object; anything else is an error.
-func ParseObject(raw json.RawMessage) (Object, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	var o Object
-	if err := json.Unmarshal(trimmed, &o); err != nil {
-		return nil, err
-	}
-	return o, nil
-}
-
-// ID returns the object's id as a decimal string: id_str when present, else a numeric (or numeric string) id,
-// exact whatever its size. It returns "" when there is no valid id.
-func (o Object) ID() string {
-	for _, key := range []string{"id_str", "id"} {
-		raw := bytes.TrimSpace(o[key])
-		if len(raw) == 0 || isNull(raw) {
-			continue
-		}
-		s := string(raw)
-		if raw[0] == '"' {
-			if err := json.Unmarshal(raw, &s); err != nil {
-				continue
-			}
-			s = strings.TrimSpace(s)
-		}
-		if digits.MatchString(s) {
-			return s
-		}
-	}
-	return ""
-}
-
-// Child returns the object under key, or nil when absent, null or not an object.
-func (o Object) Child(key string) Object {
-	c, err := ParseObject(o[key])
-	if err != nil {
-		return nil
-	}
-	return c
-}
-
-// Keys returns the object's keys, sorted.
-func (o Object) Keys() []string {
-	keys := make([]string, 0, len(o))
-	for k := range o {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// JSON encodes the object (keys sorted).
-func (o Object) JSON() []byte {
-	b, _ := json.Marshal(map[string]json.RawMessage(o))
-	return b
-}
-
 // EmbeddedTweets returns the tweet and the tweets inside it (quoted_status, retweeted_status), each with a
 // valid id.
-func EmbeddedTweets(tweet Object) []Object {
-	var out []Object
-	for _, t := range []Object{tweet, tweet.Child("quoted_status"), tweet.Child("retweeted_status")} {
+func EmbeddedTweets(tweet jsonobject.Object) []jsonobject.Object {
+	var out []jsonobject.Object
+	for _, t := range []jsonobject.Object{tweet, tweet.Child("quoted_status"), tweet.Child("retweeted_status")} {
 		if t != nil && t.ID() != "" {
 			out = append(out, t)
 		}
@@ -174,8 +106,8 @@ func EmbeddedTweets(tweet Object) []Object {
 }
 
 // TweetUsers returns the users a tweet shows: its author and the authors of the tweets inside it, each once.
-func TweetUsers(tweet Object) []Object {
-	var out []Object
+func TweetUsers(tweet jsonobject.Object) []jsonobject.Object {
+	var out []jsonobject.Object
 	seen := map[string]bool{}
 	for _, t := range EmbeddedTweets(tweet) {
 		if u := t.Child("user"); u != nil && u.ID() != "" && !seen[u.ID()] {
@@ -184,9 +116,4 @@ func TweetUsers(tweet Object) []Object {
 		}
 	}
 	return out
-}
-
-func isNull(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialhook/pipeline/contract"
+	"github.com/socialhook/pipeline/internal/jsonobject"
 	"github.com/socialhook/pipeline/internal/socialdata"
 )
 
@@ -34,14 +36,14 @@ func jsonString(t *testing.T, raw json.RawMessage) string {
 	return s
 }
 
-func mustObject(t *testing.T, raw string) socialdata.Object {
+func mustObject(t *testing.T, raw string) jsonobject.Object {
 	t.Helper()
-	o, err := socialdata.ParseObject(json.RawMessage(raw))
+	o, err := jsonobject.Parse(json.RawMessage(raw))
 	require.NoError(t, err)
 	return o
 }
 
-func objectIDs(objs []socialdata.Object) []string {
+func objectIDs(objs []jsonobject.Object) []string {
 	ids := []string{}
 	for _, o := range objs {
 		ids = append(ids, o.ID())
@@ -63,7 +65,7 @@ func TestParseMonitorEventSamples(t *testing.T) {
 	}{
 		{
 			file:            "socialdata_new_tweet.json",
-			wantEvent:       socialdata.EventNewTweet,
+			wantEvent:       contract.EventNewTweet,
 			wantMonitorID:   "01jkt060zcz108b78fke6hm1g4",
 			wantMonitorType: "user_tweets",
 			wantMonitored:   "44196397",
@@ -72,7 +74,7 @@ func TestParseMonitorEventSamples(t *testing.T) {
 		},
 		{
 			file:            "socialdata_new_following.json",
-			wantEvent:       socialdata.EventNewFollowing,
+			wantEvent:       contract.EventNewFollowing,
 			wantMonitorID:   "01jkf3zgfwt8gnpgevxf9w6h58",
 			wantMonitorType: "user_following",
 			wantMonitored:   "1659965172780511232",
@@ -80,7 +82,7 @@ func TestParseMonitorEventSamples(t *testing.T) {
 		},
 		{
 			file:            "socialdata_profile_update.json",
-			wantEvent:       socialdata.EventProfileUpdate,
+			wantEvent:       contract.EventProfileUpdate,
 			wantMonitorID:   "01hx1r99s0nsqq1ffdhmyyqbfr",
 			wantMonitorType: "user_profile",
 			wantMonitored:   "44196397",
@@ -560,7 +562,7 @@ func TestObjectID(t *testing.T) {
 		})
 	}
 	t.Run("nil object", func(t *testing.T) {
-		var o socialdata.Object
+		var o jsonobject.Object
 		require.Empty(t, o.ID())
 	})
 }
@@ -594,7 +596,7 @@ func TestObjectChild(t *testing.T) {
 		})
 	}
 	t.Run("nil object", func(t *testing.T) {
-		var o socialdata.Object
+		var o jsonobject.Object
 		require.Nil(t, o.Child("user"))
 	})
 	t.Run("child keeps its fields", func(t *testing.T) {

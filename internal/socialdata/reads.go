@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/socialhook/pipeline/internal/jsonobject"
 )
 
 // Monitor is a SocialData monitor (GET /monitors).
 type Monitor struct {
-	ID          string `json:"id"`
-	CreatedAt   string `json:"created_at"`
-	MonitorType string `json:"monitor_type"`
-	Parameters  Object `json:"parameters"`
-	WebhookURL  string `json:"webhook_url,omitempty"`
+	ID          string            `json:"id"`
+	CreatedAt   string            `json:"created_at"`
+	MonitorType string            `json:"monitor_type"`
+	Parameters  jsonobject.Object `json:"parameters"`
+	WebhookURL  string            `json:"webhook_url,omitempty"`
 }
 
 // UserID returns the monitored user's id from the monitor's parameters ("" when it has none, e.g. a search).
@@ -23,7 +25,7 @@ func (m Monitor) UserID() string {
 		return id
 	}
 	for _, k := range []string{"user_id", "user_id_str"} {
-		if id := (Object{"id": m.Parameters[k]}).ID(); id != "" {
+		if id := (jsonobject.Object{"id": m.Parameters[k]}).ID(); id != "" {
 			return id
 		}
 	}
@@ -58,8 +60,8 @@ func (c *Client) ListMonitors(ctx context.Context, page int) (MonitorPage, error
 
 // TweetPage is one page of a user's tweets.
 type TweetPage struct {
-	Tweets     []Object `json:"tweets"`
-	NextCursor string   `json:"next_cursor"`
+	Tweets     []jsonobject.Object `json:"tweets"`
+	NextCursor string              `json:"next_cursor"`
 }
 
 // UserTweetsAndReplies returns a page of userID's tweets and replies, newest first (GET
@@ -72,8 +74,8 @@ func (c *Client) UserTweetsAndReplies(ctx context.Context, userID, cursor string
 
 // UserPage is one page of a user list.
 type UserPage struct {
-	Users      []Object `json:"users"`
-	NextCursor string   `json:"next_cursor"`
+	Users      []jsonobject.Object `json:"users"`
+	NextCursor string              `json:"next_cursor"`
 }
 
 // Following returns a page of the users userID follows (GET /twitter/user/{id}/following?cursor=).
@@ -84,8 +86,8 @@ func (c *Client) Following(ctx context.Context, userID, cursor string) (UserPage
 }
 
 // User returns a user's profile (GET /twitter/user/{id}).
-func (c *Client) User(ctx context.Context, userID string) (Object, error) {
-	var u Object
+func (c *Client) User(ctx context.Context, userID string) (jsonobject.Object, error) {
+	var u jsonobject.Object
 	err := c.getJSON(ctx, "/twitter/user/"+url.PathEscape(userID), &u)
 	return u, err
 }

@@ -9,19 +9,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// Webhook event names.
-const (
-	EventJobFinished   = "job_finished"
-	EventNewTweet      = "new_tweet"
-	EventNewFollowing  = "new_following"
-	EventProfileUpdate = "profile_update"
+	"github.com/socialhook/pipeline/contract"
+
+	"github.com/socialhook/pipeline/internal/jsonobject"
 )
 
 // Parse errors. Handlers map them to 400 with the wrapped message.
 var (
-	ErrMalformed     = errors.New("body is not a JSON object")
 	ErrMissingEvent  = errors.New(`missing "event"`)
 	ErrMissingData   = errors.New(`missing "data" object`)
 	ErrMissingJobID  = errors.New(`missing "data.job_id"`)
@@ -42,10 +37,10 @@ func ParseWebhook(body []byte) (Webhook, error) {
 	var w Webhook
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return Webhook{}, ErrMalformed
+		return Webhook{}, jsonobject.ErrMalformed
 	}
 	if err := json.Unmarshal(trimmed, &w); err != nil {
-		return Webhook{}, fmt.Errorf("%w: %s", ErrMalformed, jsonErrorDetail(err))
+		return Webhook{}, fmt.Errorf("%w: %s", jsonobject.ErrMalformed, jsonErrorDetail(err))
 	}
 	w.Event = strings.TrimSpace(w.Event)
 	if w.Event == "" {
@@ -64,7 +59,7 @@ type Job struct {
 }
 
 // Terminal reports whether the job will not change any more.
-func (j Job) Terminal() bool { return j.Status == "success" || j.Status == "error" }
+func (j Job) Terminal() bool { return contract.JobTerminal(j.Status) }
 
 type jobWire struct {
 	JobID   json.RawMessage `json:"job_id"`
@@ -84,7 +79,7 @@ func ParseJob(data []byte) (Job, error) {
 	}
 	var w jobWire
 	if err := json.Unmarshal(trimmed, &w); err != nil {
-		return Job{}, fmt.Errorf("%w: %s", ErrMalformed, jsonErrorDetail(err))
+		return Job{}, fmt.Errorf("%w: %s", jsonobject.ErrMalformed, jsonErrorDetail(err))
 	}
 	id, err := parseJobID(w.JobID)
 	if err != nil {
@@ -104,11 +99,11 @@ func ParseJobFinished(data []byte) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	if !job.Terminal() {
+	if err := contract.CheckJobFinished(job.Status, job.DatafileURL); err != nil {
+		if errors.Is(err, contract.ErrJobNoDatafile) {
+			return Job{}, ErrMissingURL
+		}
 		return Job{}, fmt.Errorf("%w, got %q", ErrInvalidStatus, job.Status)
-	}
-	if job.Status == "success" && job.DatafileURL == "" {
-		return Job{}, ErrMissingURL
 	}
 	return job, nil
 }

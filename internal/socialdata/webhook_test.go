@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/socialhook/pipeline/contract"
+	"github.com/socialhook/pipeline/internal/jsonobject"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialhook/pipeline/internal/socialdata"
@@ -23,11 +26,11 @@ func TestParseWebhookSamples(t *testing.T) {
 		wantEvent string
 		wantMeta  bool
 	}{
-		{"socialdata_job_finished_success.json", socialdata.EventJobFinished, false},
-		{"socialdata_job_finished_error.json", socialdata.EventJobFinished, false},
-		{"socialdata_new_tweet.json", socialdata.EventNewTweet, true},
-		{"socialdata_new_following.json", socialdata.EventNewFollowing, true},
-		{"socialdata_profile_update.json", socialdata.EventProfileUpdate, true},
+		{"socialdata_job_finished_success.json", contract.EventJobFinished, false},
+		{"socialdata_job_finished_error.json", contract.EventJobFinished, false},
+		{"socialdata_new_tweet.json", contract.EventNewTweet, true},
+		{"socialdata_new_following.json", contract.EventNewFollowing, true},
+		{"socialdata_profile_update.json", contract.EventProfileUpdate, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -72,7 +75,7 @@ func TestParseJobFinishedSamples(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			w, err := socialdata.ParseWebhook(readSample(t, tc.file))
 			require.NoError(t, err)
-			require.Equal(t, socialdata.EventJobFinished, w.Event)
+			require.Equal(t, contract.EventJobFinished, w.Event)
 			job, err := socialdata.ParseJobFinished(w.Data)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, job)
@@ -87,15 +90,15 @@ func TestParseWebhookErrors(t *testing.T) {
 		body    string
 		wantErr error
 	}{
-		{"empty", "", socialdata.ErrMalformed},
-		{"whitespace only", " \n\t ", socialdata.ErrMalformed},
-		{"array body", `[{"event":"job_finished"}]`, socialdata.ErrMalformed},
-		{"string body", `"job_finished"`, socialdata.ErrMalformed},
-		{"null body", `null`, socialdata.ErrMalformed},
-		{"truncated JSON", `{"event":"job_finished","data":{`, socialdata.ErrMalformed},
-		{"trailing garbage", `{"event":"job_finished"} x`, socialdata.ErrMalformed},
-		{"not JSON", `{event: job_finished}`, socialdata.ErrMalformed},
-		{"event of wrong type", `{"event":5,"data":{}}`, socialdata.ErrMalformed},
+		{"empty", "", jsonobject.ErrMalformed},
+		{"whitespace only", " \n\t ", jsonobject.ErrMalformed},
+		{"array body", `[{"event":"job_finished"}]`, jsonobject.ErrMalformed},
+		{"string body", `"job_finished"`, jsonobject.ErrMalformed},
+		{"null body", `null`, jsonobject.ErrMalformed},
+		{"truncated JSON", `{"event":"job_finished","data":{`, jsonobject.ErrMalformed},
+		{"trailing garbage", `{"event":"job_finished"} x`, jsonobject.ErrMalformed},
+		{"not JSON", `{event: job_finished}`, jsonobject.ErrMalformed},
+		{"event of wrong type", `{"event":5,"data":{}}`, jsonobject.ErrMalformed},
 		{"missing event", `{"data":{"job_id":42}}`, socialdata.ErrMissingEvent},
 		{"empty event", `{"event":"","data":{}}`, socialdata.ErrMissingEvent},
 		{"blank event", `{"event":"   ","data":{}}`, socialdata.ErrMissingEvent},
@@ -117,10 +120,10 @@ func TestParseWebhookTrimsEvent(t *testing.T) {
 		body string
 		want string
 	}{
-		{"surrounding whitespace in body", "\n  {\"event\":\"new_tweet\",\"data\":{}}  \n", socialdata.EventNewTweet},
-		{"surrounding whitespace in event", `{"event":"  job_finished ","data":{}}`, socialdata.EventJobFinished},
+		{"surrounding whitespace in body", "\n  {\"event\":\"new_tweet\",\"data\":{}}  \n", contract.EventNewTweet},
+		{"surrounding whitespace in event", `{"event":"  job_finished ","data":{}}`, contract.EventJobFinished},
 		{"unknown event is still an envelope", `{"event":"something_new","data":{"x":1}}`, "something_new"},
-		{"no data", `{"event":"job_finished"}`, socialdata.EventJobFinished},
+		{"no data", `{"event":"job_finished"}`, contract.EventJobFinished},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,8 +198,8 @@ func TestParseJob(t *testing.T) {
 		{name: "empty data", data: ``, wantErr: socialdata.ErrMissingData},
 		{name: "null data", data: `null`, wantErr: socialdata.ErrMissingData},
 		{name: "array data", data: `[42]`, wantErr: socialdata.ErrMissingData},
-		{name: "malformed data", data: `{"job_id":42,`, wantErr: socialdata.ErrMalformed},
-		{name: "status of wrong type", data: `{"job_id":42,"status":1}`, wantErr: socialdata.ErrMalformed},
+		{name: "malformed data", data: `{"job_id":42,`, wantErr: jsonobject.ErrMalformed},
+		{name: "status of wrong type", data: `{"job_id":42,"status":1}`, wantErr: jsonobject.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,7 +259,7 @@ func TestParseJobFinished(t *testing.T) {
 		{name: "null id", data: `{"job_id":null,"status":"error"}`, wantErr: socialdata.ErrMissingJobID},
 		{name: "missing id", data: `{"status":"error"}`, wantErr: socialdata.ErrMissingJobID},
 		{name: "missing data", data: ``, wantErr: socialdata.ErrMissingData},
-		{name: "malformed data", data: `{"job_id":`, wantErr: socialdata.ErrMalformed},
+		{name: "malformed data", data: `{"job_id":`, wantErr: jsonobject.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

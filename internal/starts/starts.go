@@ -1,7 +1,14 @@
-// Package starts owns how an event becomes a workflow start: the workflow ID, type, search attributes, summary
-// and input for each kind of event, and the dedupe rules of the start itself (AllowDuplicateFailedOnly: an ID
-// whose run is open, or completed within the namespace's retention, is a duplicate). The ingress and the poller both start through it, so a
-// webhook and a poll that find the same event converge on the same run.
+// Package starts owns how an event becomes a workflow start, for every kind of event the pipeline takes in
+// (SocialData job_finished, job registrations, monitor events and unknown events, X deliveries): the workflow
+// ID, type, search attributes, summary and input of each start; the dedupe rules of the start itself
+// (AllowDuplicateFailedOnly: an ID whose run is open, or completed within the namespace's retention, is a
+// duplicate); the follow-up a duplicate gets (a job's webhook handed to its registered run, an X run told one
+// more recipient) and the restart of a run that closed without processing its event; and the outcome of it
+// all: accepted, duplicate, refused by its run (RejectedError), or an error worth retrying later.
+//
+// A Starter does all of it. The ingress (live webhooks and the spool drainer) and the poller both start
+// through one, so a webhook and a poll that find the same event converge on the same run. Reading HTTP
+// bodies into events, answering them and spooling them are the ingress's.
 package starts
 
 import (
@@ -35,19 +42,19 @@ type Request struct {
 	Input    any
 }
 
-// Start starts req on taskQueue and returns Accepted, or Duplicate when a run with that ID is open or
+// start starts req on taskQueue and returns Accepted, or Duplicate when a run with that ID is open or
 // completed within retention.
 //
 // The reuse policy is AllowDuplicateFailedOnly: a run that closed without completing — failed, timed out,
 // terminated or canceled — did not process its event, so a later delivery of the same event starts a new
 // run instead of being answered duplicate. A completed run is the proof that the event was processed; an
-// open one will process it (or hand it on, see Processed).
+// open one will process it (or hand it on: see Starter.Run).
 //
 // Starts ask to be eager: when a worker for taskQueue runs on c with a free slot (the ingress's own worker,
 // INGRESS_WORKER; the worker process for the poller's starts), the server returns the first workflow task with
 // the start and that worker runs it at once. Otherwise — or when the server has eager start disabled — it is
 // an ordinary start.
-func Start(ctx context.Context, c client.Client, taskQueue string, req Request) (string, error) {
+func start(ctx context.Context, c client.Client, taskQueue string, req Request) (string, error) {
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       req.ID,
 		TaskQueue:                                taskQueue,
@@ -69,34 +76,34 @@ func Start(ctx context.Context, c client.Client, taskQueue string, req Request) 
 	}
 }
 
-// RunState is where the latest run of a workflow ID stands.
-type RunState int
+// runState is where the latest run of a workflow ID stands.
+type runState int
 
-// Run states, as Processed reports them.
+// Run states, as processed reports them.
 const (
-	// RunOpen: the run is still going (or continued as new).
-	RunOpen RunState = iota
-	// RunCompleted: the run completed, so its event was processed.
-	RunCompleted
-	// RunClosedUnprocessed: the run failed, timed out, was terminated or canceled: its event was not processed,
+	// runOpen: the run is still going (or continued as new).
+	runOpen runState = iota
+	// runCompleted: the run completed, so its event was processed.
+	runCompleted
+	// runClosedUnprocessed: the run failed, timed out, was terminated or canceled: its event was not processed,
 	// and starting the ID again is allowed.
-	RunClosedUnprocessed
+	runClosedUnprocessed
 )
 
-// Processed reports where the latest run of workflowID stands. A follow-up that could not reach a run it was
+// processed reports where the latest run of workflowID stands. A follow-up that could not reach a run it was
 // answered duplicate for (the run closed in between) asks it whether that run processed the event.
-func Processed(ctx context.Context, c client.Client, workflowID string) (RunState, error) {
+func processed(ctx context.Context, c client.Client, workflowID string) (runState, error) {
 	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
 	if err != nil {
-		return RunOpen, fmt.Errorf("describe %s: %w", workflowID, err)
+		return runOpen, fmt.Errorf("describe %s: %w", workflowID, err)
 	}
 	switch desc.GetWorkflowExecutionInfo().GetStatus() {
 	case enums.WORKFLOW_EXECUTION_STATUS_RUNNING, enums.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
-		return RunOpen, nil
+		return runOpen, nil
 	case enums.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-		return RunCompleted, nil
+		return runCompleted, nil
 	default:
-		return RunClosedUnprocessed, nil
+		return runClosedUnprocessed, nil
 	}
 }
 
@@ -134,10 +141,10 @@ func jobRequest(summary string, in contract.JobInput) Request {
 func MonitorEvent(ev socialdata.MonitorEvent, raw contract.RawEvent) Request {
 	var id, summary string
 	switch ev.Event {
-	case socialdata.EventNewTweet:
+	case contract.EventNewTweet:
 		id = contract.TweetWorkflowID(ev.Meta.MonitorID, ev.TweetID)
 		summary = fmt.Sprintf("New tweet %s by user %s", ev.TweetID, ev.UserID)
-	case socialdata.EventNewFollowing:
+	case contract.EventNewFollowing:
 		id = contract.FollowingWorkflowID(ev.Meta.MonitorID, ev.UserID)
 		summary = fmt.Sprintf("User %s now follows user %s", ev.Meta.MonitoredIDStr, ev.UserID)
 	default:

@@ -5,11 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"regexp"
 	"strings"
 
-	"github.com/socialhook/pipeline/internal/socialdata"
+	"github.com/socialhook/pipeline/internal/jsonobject"
 )
 
 // APIs a delivery can come from.
@@ -32,9 +31,6 @@ const (
 	KindEvent = "event"
 	// follow, unfollow, block, unblock, mute and unmute come from the events' own "type".
 )
-
-// ErrMalformed is returned for a body that is not a JSON object.
-var ErrMalformed = errors.New("body is not a JSON object")
 
 // Event is one event of a delivery, with everything needed to process it on its own.
 type Event struct {
@@ -68,9 +64,9 @@ var aaaContextKeys = map[string]bool{"for_user_id": true, "users": true, "apps":
 
 // Parse parses a delivery: XAA when it has data.event_uuid, AAA otherwise.
 func Parse(body []byte) (Delivery, error) {
-	top, err := socialdata.ParseObject(body)
+	top, err := jsonobject.Parse(body)
 	if err != nil {
-		return Delivery{}, ErrMalformed
+		return Delivery{}, jsonobject.ErrMalformed
 	}
 	if data := top.Child("data"); data != nil && str(data["event_uuid"]) != "" {
 		return parseXAA(data, body), nil
@@ -78,7 +74,7 @@ func Parse(body []byte) (Delivery, error) {
 	return parseAAA(top), nil
 }
 
-func parseXAA(data socialdata.Object, body []byte) Delivery {
+func parseXAA(data jsonobject.Object, body []byte) Delivery {
 	ev := Event{
 		API: APIActivity, Kind: KindEvent, EventType: str(data["event_type"]),
 		Identity: nonEmpty(str(data["event_uuid"])), Body: body,
@@ -92,7 +88,7 @@ func parseXAA(data socialdata.Object, body []byte) Delivery {
 	return Delivery{API: APIActivity, Events: []Event{ev}}
 }
 
-func parseAAA(top socialdata.Object) Delivery {
+func parseAAA(top jsonobject.Object) Delivery {
 	d := Delivery{API: APIAccountActivity}
 	forUser := str(top["for_user_id"])
 	for _, key := range top.Keys() {
@@ -122,7 +118,7 @@ func parseAAA(top socialdata.Object) Delivery {
 }
 
 // aaaIdentity returns an AAA event's kind and identity (empty when its fields are missing).
-func aaaIdentity(key string, e socialdata.Object) (kind string, identity []string, ephemeral, known bool) {
+func aaaIdentity(key string, e jsonobject.Object) (kind string, identity []string, ephemeral, known bool) {
 	switch key {
 	case "tweet_create_events":
 		return KindTweet, nonEmpty(e.ID()), false, true
@@ -155,7 +151,7 @@ func aaaIdentity(key string, e socialdata.Object) (kind string, identity []strin
 }
 
 // envelope is one AAA event on its own, with the delivery's context it needs.
-func envelope(ev Event, obj socialdata.Object, users json.RawMessage) []byte {
+func envelope(ev Event, obj jsonobject.Object, users json.RawMessage) []byte {
 	m := map[string]any{
 		"api": ev.API, "kind": ev.Kind, "event_type": ev.EventType, "for_user_id": ev.ForUserID,
 		"event": json.RawMessage(obj.JSON()),
@@ -168,17 +164,17 @@ func envelope(ev Event, obj socialdata.Object, users json.RawMessage) []byte {
 }
 
 // objects returns raw as a list of objects: an array's object elements, or the object itself.
-func objects(raw json.RawMessage) []socialdata.Object {
-	if o, err := socialdata.ParseObject(raw); err == nil {
-		return []socialdata.Object{o}
+func objects(raw json.RawMessage) []jsonobject.Object {
+	if o, err := jsonobject.Parse(raw); err == nil {
+		return []jsonobject.Object{o}
 	}
 	var arr []json.RawMessage
 	if json.Unmarshal(raw, &arr) != nil {
 		return nil
 	}
-	out := make([]socialdata.Object, 0, len(arr))
+	out := make([]jsonobject.Object, 0, len(arr))
 	for _, r := range arr {
-		if o, err := socialdata.ParseObject(r); err == nil {
+		if o, err := jsonobject.Parse(r); err == nil {
 			out = append(out, o)
 		}
 	}

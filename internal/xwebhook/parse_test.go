@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialhook/pipeline/internal/jsonobject"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
@@ -155,7 +156,7 @@ func TestParseEdgeCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := xwebhook.Parse([]byte(tt.body))
 			if tt.wantErr {
-				require.ErrorIs(t, err, xwebhook.ErrMalformed)
+				require.ErrorIs(t, err, jsonobject.ErrMalformed)
 				return
 			}
 			require.NoError(t, err)

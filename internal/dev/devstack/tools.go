@@ -60,3 +60,12 @@ func FreeAddr() (string, error) {
 	defer ln.Close()
 	return ln.Addr().String(), nil
 }
+
+// EnvOr returns the environment variable key, or def when it is unset or empty: how the dev and test launchers
+// read their optional settings.
+func EnvOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/socialdata"
 )
@@ -400,7 +401,7 @@ func TestJobFinishedWebhook(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := socialdata.ParseWebhook(fake.JobFinishedWebhook(tc.job))
 			require.NoError(t, err)
-			require.Equal(t, socialdata.EventJobFinished, w.Event)
+			require.Equal(t, contract.EventJobFinished, w.Event)
 			job, err := socialdata.ParseJobFinished(w.Data)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)

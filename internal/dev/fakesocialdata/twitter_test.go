@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialhook/pipeline/contract"
 	"github.com/socialhook/pipeline/internal/dev/fakesocialdata"
 	"github.com/socialhook/pipeline/internal/socialdata"
 )
@@ -310,9 +311,9 @@ func setupEmitMonitors(fake *fakesocialdata.Server) {
 }
 
 var emitMeta = map[string]struct{ monitorType, userID, event string }{
-	"mt": {"user_tweets", "1659965172780511232", socialdata.EventNewTweet},
-	"mf": {"user_following", "295218901", socialdata.EventNewFollowing},
-	"mp": {"user_profile", "44196397", socialdata.EventProfileUpdate},
+	"mt": {"user_tweets", "1659965172780511232", contract.EventNewTweet},
+	"mf": {"user_following", "295218901", contract.EventNewFollowing},
+	"mp": {"user_profile", "44196397", contract.EventProfileUpdate},
 }
 
 func TestTwitterEmitDelivery(t *testing.T) {
@@ -542,7 +543,7 @@ func TestTwitterEmitProfileUpdate(t *testing.T) {
 			require.NoError(t, err)
 			ev, err := socialdata.ParseMonitorEvent(w)
 			require.NoError(t, err)
-			require.Equal(t, socialdata.EventProfileUpdate, ev.Event)
+			require.Equal(t, contract.EventProfileUpdate, ev.Event)
 			require.Equal(t, uid, ev.UserID)
 			require.NotContains(t, ev.Data, "changes")
 			require.Len(t, ev.Changes, len(tc.wantChanges))

@@ -132,7 +132,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Versions, err = ReadVersions(); err != nil {
 		return nil, err
 	}
-	if s.Logger, err = logging.New(envOr("TEST_LOG_LEVEL", "warn"), "console"); err != nil {
+	if s.Logger, err = logging.New(devstack.EnvOr("TEST_LOG_LEVEL", "warn"), "console"); err != nil {
 		return nil, err
 	}
 	if s.Dir, err = os.MkdirTemp("", "pipeline-prod-"); err != nil {
@@ -322,7 +322,7 @@ func (s *Stack) baseEnv(overrides map[string]string) map[string]string {
 		"DATAFILE_ALLOWED_HOSTS":   strings.TrimPrefix(s.FakeURL, "http://"),
 		"START_TIMEOUT":            "3s",
 		"SPOOL_DRAIN_INTERVAL":     "200ms",
-		"LOG_LEVEL":                envOr("PIPELINE_LOG_LEVEL", "warn"),
+		"LOG_LEVEL":                devstack.EnvOr("PIPELINE_LOG_LEVEL", "warn"),
 		"LOG_FORMAT":               "json",
 	}
 	for k, v := range overrides {
@@ -381,11 +381,4 @@ func (s *Stack) Close() {
 		}
 		_ = os.RemoveAll(s.Dir)
 	}
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

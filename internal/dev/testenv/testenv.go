@@ -99,7 +99,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			s.Close()
 		}
 	}()
-	if s.Logger, err = logging.New(envOr("TEST_LOG_LEVEL", "warn"), "console"); err != nil {
+	if s.Logger, err = logging.New(devstack.EnvOr("TEST_LOG_LEVEL", "warn"), "console"); err != nil {
 		return nil, err
 	}
 	if s.dataDir, err = os.MkdirTemp("", "pipeline-it-"); err != nil {
@@ -340,13 +340,6 @@ func (s *Stack) Close() {
 
 // HTTPClient is a client for talking to the stack's servers.
 var HTTPClient = &http.Client{Timeout: 30 * time.Second}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
 
 // Count returns how many runs, open or closed, match a visibility query. Visibility is eventually consistent:
 // callers poll it.
