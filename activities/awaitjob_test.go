@@ -59,3 +59,63 @@ func TestAwaitJob(t *testing.T) {
 		})
 	}
 }
+
+// Every activity that reads the SocialData API classifies its failures the same way: a 402 (balance exhausted)
+// is ErrTypeBalanceExhausted, another final answer ErrTypeAPI, both non-retryable; a 429 or 5xx is retried.
+func TestSocialDataFailuresClassifiedAlike(t *testing.T) {
+	type call struct {
+		name string
+		run  func(env *testsuite.TestActivityEnvironment, a *activities.Activities) error
+	}
+	calls := []call{
+		{"RefreshJob", func(env *testsuite.TestActivityEnvironment, a *activities.Activities) error {
+			env.RegisterActivity(a.RefreshJob)
+			_, err := env.ExecuteActivity(a.RefreshJob, int64(5))
+			return err
+		}},
+		{"AwaitJob", func(env *testsuite.TestActivityEnvironment, a *activities.Activities) error {
+			env.RegisterActivity(a.AwaitJob)
+			_, err := env.ExecuteActivity(a.AwaitJob, int64(5))
+			return err
+		}},
+		{"ListMonitors", func(env *testsuite.TestActivityEnvironment, a *activities.Activities) error {
+			env.RegisterActivity(a.ListMonitors)
+			_, err := env.ExecuteActivity(a.ListMonitors, 1)
+			return err
+		}},
+	}
+	answers := []struct {
+		name          string
+		status        int
+		wantType      string
+		wantRetryable bool
+	}{
+		{"balance exhausted (402)", 402, contract.ErrTypeBalanceExhausted, false},
+		{"forbidden (403)", 403, contract.ErrTypeAPI, false},
+		{"rate limited (429)", 429, "", true},
+		{"server error (503)", 503, "", true},
+	}
+	for _, c := range calls {
+		for _, ans := range answers {
+			t.Run(c.name+"/"+ans.name, func(t *testing.T) {
+				fake := fakesocialdata.New("key")
+				srv := httptest.NewServer(fake)
+				t.Cleanup(srv.Close)
+				fake.SetBaseURL(srv.URL)
+				fake.PutJob(fakesocialdata.Job{ID: 5, Status: "error", Message: "m"})
+				fake.FailNext(1<<20, ans.status)
+				var s testsuite.WorkflowTestSuite
+				env := s.NewTestActivityEnvironment()
+				a := activities.New(activities.Deps{SocialData: socialdata.NewClient(srv.URL, "key", nil)})
+				err := c.run(env, a)
+				require.Error(t, err)
+				var appErr *temporal.ApplicationError
+				require.ErrorAs(t, err, &appErr)
+				require.Equal(t, ans.wantRetryable, !appErr.NonRetryable(), "%v", err)
+				if ans.wantType != "" {
+					require.Equal(t, ans.wantType, appErr.Type(), "%v", err)
+				}
+			})
+		}
+	}
+}
