@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialhook/pipeline/ingress"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
@@ -31,14 +33,8 @@ func init() { nextJobID.Store(time.Now().Unix() % 1_000_000 * 1000) }
 
 func newJobID() int64 { return nextJobID.Add(1) }
 
-type webhookReply struct {
-	Status     string `json:"status"`
-	WorkflowID string `json:"workflow_id"`
-	Error      string `json:"error"`
-}
-
 // post sends body to url and decodes the JSON reply.
-func post(t *testing.T, url string, body []byte) (int, webhookReply) {
+func post(t *testing.T, url string, body []byte) (int, ingress.Answer) {
 	t.Helper()
 	status, reply, err := tryPost(url, body)
 	require.NoError(t, err)
@@ -46,14 +42,14 @@ func post(t *testing.T, url string, body []byte) (int, webhookReply) {
 }
 
 // tryPost is post for other goroutines than the test's: it returns what went wrong instead of failing.
-func tryPost(url string, body []byte) (int, webhookReply, error) {
+func tryPost(url string, body []byte) (int, ingress.Answer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	status, respBody, err := fakesocialdata.PostWebhook(ctx, testenv.HTTPClient, url, body)
 	if err != nil {
-		return 0, webhookReply{}, err
+		return 0, ingress.Answer{}, err
 	}
-	var reply webhookReply
+	var reply ingress.Answer
 	if err := json.Unmarshal(respBody, &reply); err != nil {
 		return status, reply, fmt.Errorf("reply %q: %w", respBody, err)
 	}

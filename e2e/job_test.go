@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialhook/pipeline/ingress"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
@@ -74,7 +76,7 @@ func TestConcurrentDuplicatesStartOneWorkflow(t *testing.T) {
 	body := withJob(t, sample(t, "socialdata_job_finished_success.json"), jobID, stack.Fake.DatafileURL(df))
 
 	const n = 10
-	replies := make([]webhookReply, n)
+	replies := make([]ingress.Answer, n)
 	codes := make([]int, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup

@@ -145,7 +145,7 @@ func TestWebhookAfterRegisteredRunClosed(t *testing.T) {
 }
 
 // registerJobAt calls POST /v1/jobs on the ingress at baseURL.
-func registerJobAt(t *testing.T, baseURL string, jobID int64) (int, webhookReply) {
+func registerJobAt(t *testing.T, baseURL string, jobID int64) (int, ingress.Answer) {
 	t.Helper()
 	code, reply, err := tryRegisterJob(baseURL, jobID)
 	require.NoError(t, err)
@@ -153,18 +153,18 @@ func registerJobAt(t *testing.T, baseURL string, jobID int64) (int, webhookReply
 }
 
 // tryRegisterJob is registerJobAt for other goroutines than the test's: it returns what went wrong.
-func tryRegisterJob(baseURL string, jobID int64) (int, webhookReply, error) {
+func tryRegisterJob(baseURL string, jobID int64) (int, ingress.Answer, error) {
 	req, err := http.NewRequest(http.MethodPost, baseURL+"/v1/jobs", strings.NewReader(fmt.Sprintf(`{"job_id": %d}`, jobID)))
 	if err != nil {
-		return 0, webhookReply{}, err
+		return 0, ingress.Answer{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+testenv.APIToken)
 	resp, err := testenv.HTTPClient.Do(req)
 	if err != nil {
-		return 0, webhookReply{}, err
+		return 0, ingress.Answer{}, err
 	}
 	defer resp.Body.Close()
-	var r webhookReply
+	var r ingress.Answer
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		return resp.StatusCode, r, fmt.Errorf("decode reply: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialhook/pipeline/ingress"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -206,7 +208,7 @@ func TestPollerBacksOffOnRateLimit(t *testing.T) {
 }
 
 // registerJob calls POST /v1/jobs on the stack's ingress.
-func registerJob(t *testing.T, jobID int64) (int, webhookReply) {
+func registerJob(t *testing.T, jobID int64) (int, ingress.Answer) {
 	t.Helper()
 	return registerJobAt(t, stack.Ingress.URL, jobID)
 }
@@ -240,7 +242,7 @@ func TestWebhookRacingRegistrationIsOneWorkflow(t *testing.T) {
 		job := fakesocialdata.Job{ID: jobID, Status: "success", Datafile: &df, PendingPolls: 1 << 30}
 		stack.Fake.PutJob(job)
 		var wg sync.WaitGroup
-		var hookReply webhookReply
+		var hookReply ingress.Answer
 		var regCode, hookCode int
 		var regErr, hookErr error
 		wg.Go(func() { regCode, _, regErr = tryRegisterJob(stack.Ingress.URL, jobID) })

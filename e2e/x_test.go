@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialhook/pipeline/ingress"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
@@ -20,16 +22,6 @@ import (
 	"github.com/socialhook/pipeline/internal/storage"
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
-
-type xReply struct {
-	Status     string `json:"status"`
-	WorkflowID string `json:"workflow_id"`
-	Workflows  []struct {
-		WorkflowID string `json:"workflow_id"`
-		Status     string `json:"status"`
-	} `json:"workflows"`
-	Error string `json:"error"`
-}
 
 func xFixture(t *testing.T, name string) []byte {
 	t.Helper()
@@ -52,17 +44,17 @@ func xSecret(t *testing.T, name string) xwebhook.Secret {
 }
 
 // xPost sends body to /webhooks/x with the given signature header ("" for none).
-func xPost(t *testing.T, body []byte, signature string) (int, xReply) {
+func xPost(t *testing.T, body []byte, signature string) (int, ingress.Answer) {
 	t.Helper()
 	code, raw, err := xwebhook.Post(context.Background(), testenv.HTTPClient, stack.Ingress.URL+"/webhooks/x", body, signature)
 	require.NoError(t, err)
-	var r xReply
+	var r ingress.Answer
 	require.NoError(t, json.Unmarshal(raw, &r), "reply %s", raw)
 	return code, r
 }
 
 // xSigned posts body signed by the named app.
-func xSigned(t *testing.T, app string, body []byte) (int, xReply) {
+func xSigned(t *testing.T, app string, body []byte) (int, ingress.Answer) {
 	t.Helper()
 	return xPost(t, body, xwebhook.Sign(xSecret(t, app), body))
 }

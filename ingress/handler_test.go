@@ -100,22 +100,11 @@ func newHarness(t *testing.T, mode spoolMode) *harness {
 	return h
 }
 
-// answer is the body of a webhook answer.
-type answer struct {
-	Status     string `json:"status"`
-	WorkflowID string `json:"workflow_id"`
-	Workflows  []struct {
-		WorkflowID string `json:"workflow_id"`
-		Status     string `json:"status"`
-	} `json:"workflows"`
-	Error string `json:"error"`
-}
-
-func (h *harness) do(req *http.Request) (int, answer) {
+func (h *harness) do(req *http.Request) (int, ingress.Answer) {
 	h.t.Helper()
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
-	var a answer
+	var a ingress.Answer
 	require.NoError(h.t, json.Unmarshal(rec.Body.Bytes(), &a), "answer: %s", rec.Body.String())
 	return rec.Code, a
 }

@@ -66,23 +66,17 @@ func (s *Server) plan(route string, body []byte, receivedAt time.Time) (starts.P
 	}
 }
 
-// startOutcome is one start in an answer.
-type startOutcome struct {
-	WorkflowID string `json:"workflow_id"`
-	Status     string `json:"status"`
-}
-
 // execute runs p through the Starter and returns one outcome each. The starts run on a context detached from
 // the caller's: once a body is read, a client that hangs up (or a drainer told to stop) must not abort a start
 // that may already be half done; the Starter bounds each call by StartTimeout.
-func (s *Server) execute(ctx context.Context, p starts.Plan) ([]startOutcome, error) {
+func (s *Server) execute(ctx context.Context, p starts.Plan) ([]StartOutcome, error) {
 	done, err := s.starter.Run(context.WithoutCancel(ctx), p)
 	if err != nil {
 		return nil, err
 	}
-	outcomes := make([]startOutcome, len(done))
+	outcomes := make([]StartOutcome, len(done))
 	for i, o := range done {
-		outcomes[i] = startOutcome{WorkflowID: o.WorkflowID, Status: o.Status}
+		outcomes[i] = StartOutcome{WorkflowID: o.WorkflowID, Status: o.Status}
 	}
 	return outcomes, nil
 }
@@ -105,7 +99,7 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 	}
 	ids := p.WorkflowIDs()
 	c.Set(ctxWorkflowID, ids[0])
-	var outcomes []startOutcome
+	var outcomes []StartOutcome
 	if !s.degraded.Load() {
 		began := time.Now()
 		outcomes, err = s.execute(c.Request.Context(), p)
@@ -119,16 +113,16 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 			abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
 			return
 		}
-		outcomes = make([]startOutcome, len(ids))
+		outcomes = make([]StartOutcome, len(ids))
 		for i, id := range ids {
-			outcomes[i] = startOutcome{WorkflowID: id, Status: statusSpooled}
+			outcomes[i] = StartOutcome{WorkflowID: id, Status: statusSpooled}
 		}
 	}
 	s.answer(c, route, outcomes)
 }
 
 // answer writes {"status", "workflow_id"} (and "workflows" for X deliveries).
-func (s *Server) answer(c *gin.Context, route string, outcomes []startOutcome) {
+func (s *Server) answer(c *gin.Context, route string, outcomes []StartOutcome) {
 	overall := starts.Duplicate
 	for _, o := range outcomes {
 		if o.Status != starts.Duplicate {
@@ -138,9 +132,9 @@ func (s *Server) answer(c *gin.Context, route string, outcomes []startOutcome) {
 	for _, o := range outcomes {
 		s.metrics.outcome(o.Status, 1)
 	}
-	out := gin.H{"status": overall, "workflow_id": outcomes[0].WorkflowID}
+	out := Answer{Status: overall, WorkflowID: outcomes[0].WorkflowID}
 	if route == routeX {
-		out["workflows"] = outcomes
+		out.Workflows = outcomes
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -168,5 +168,5 @@ func (s *Server) readyz(c *gin.Context) {
 
 // abortJSON ends the request with {"error": msg}.
 func abortJSON(c *gin.Context, status int, msg string) {
-	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+	c.AbortWithStatusJSON(status, Answer{Error: msg})
 }

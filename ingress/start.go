@@ -18,5 +18,5 @@ func (s *Server) start(c *gin.Context, p starts.Plan) {
 		abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": outcomes[0].Status, "workflow_id": id})
+	c.JSON(http.StatusOK, Answer{Status: outcomes[0].Status, WorkflowID: id})
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socialhook/pipeline/ingress"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
@@ -30,24 +32,18 @@ import (
 	"github.com/socialhook/pipeline/internal/xwebhook"
 )
 
-type reply struct {
-	Status     string `json:"status"`
-	WorkflowID string `json:"workflow_id"`
-	Error      string `json:"error"`
-}
-
 // postTo sends a SocialData webhook to ingress i.
-func postTo(t *testing.T, i int, body []byte) (int, reply) {
+func postTo(t *testing.T, i int, body []byte) (int, ingress.Answer) {
 	t.Helper()
 	code, raw, err := fakesocialdata.PostWebhook(t.Context(), promise.HTTPClient, tier.WebhookURL(i), body)
 	require.NoError(t, err)
-	var r reply
+	var r ingress.Answer
 	require.NoError(t, json.Unmarshal(raw, &r), "reply %s", raw)
 	return code, r
 }
 
 // xTo sends an X delivery signed by the named app to ingress i.
-func xTo(t *testing.T, i int, app string, body []byte) (int, reply) {
+func xTo(t *testing.T, i int, app string, body []byte) (int, ingress.Answer) {
 	t.Helper()
 	secrets, err := xwebhook.ParseSecrets(strings.Split(prodstack.XSecrets, ","))
 	require.NoError(t, err)
@@ -60,7 +56,7 @@ func xTo(t *testing.T, i int, app string, body []byte) (int, reply) {
 	require.NotEmpty(t, sig, "no secret %s", app)
 	code, raw, err := xwebhook.Post(t.Context(), promise.HTTPClient, tier.Ingresses[i].BaseURL+"/webhooks/x", body, sig)
 	require.NoError(t, err)
-	var r reply
+	var r ingress.Answer
 	require.NoError(t, json.Unmarshal(raw, &r), "reply %s", raw)
 	return code, r
 }
