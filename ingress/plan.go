@@ -69,16 +69,8 @@ func (s *Server) plan(route string, body []byte, receivedAt time.Time) (starts.P
 // execute runs p through the Starter and returns one outcome each. The starts run on a context detached from
 // the caller's: once a body is read, a client that hangs up (or a drainer told to stop) must not abort a start
 // that may already be half done; the Starter bounds each call by StartTimeout.
-func (s *Server) execute(ctx context.Context, p starts.Plan) ([]StartOutcome, error) {
-	done, err := s.starter.Run(context.WithoutCancel(ctx), p)
-	if err != nil {
-		return nil, err
-	}
-	outcomes := make([]StartOutcome, len(done))
-	for i, o := range done {
-		outcomes[i] = StartOutcome{WorkflowID: o.WorkflowID, Status: o.Status}
-	}
-	return outcomes, nil
+func (s *Server) execute(ctx context.Context, p starts.Plan) ([]starts.Outcome, error) {
+	return s.starter.Run(context.WithoutCancel(ctx), p)
 }
 
 // accept runs the common tail of the webhook handlers: read was verified, so plan (400 on bad input), execute,
@@ -99,7 +91,7 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 	}
 	ids := p.WorkflowIDs()
 	c.Set(ctxWorkflowID, ids[0])
-	var outcomes []StartOutcome
+	var outcomes []starts.Outcome
 	if !s.degraded.Load() {
 		began := time.Now()
 		outcomes, err = s.execute(c.Request.Context(), p)
@@ -113,16 +105,16 @@ func (s *Server) accept(c *gin.Context, route string, body []byte) {
 			abortJSON(c, http.StatusServiceUnavailable, "could not hand the event to the pipeline; retry later")
 			return
 		}
-		outcomes = make([]StartOutcome, len(ids))
+		outcomes = make([]starts.Outcome, len(ids))
 		for i, id := range ids {
-			outcomes[i] = StartOutcome{WorkflowID: id, Status: statusSpooled}
+			outcomes[i] = starts.Outcome{WorkflowID: id, Status: statusSpooled}
 		}
 	}
 	s.answer(c, route, outcomes)
 }
 
 // answer writes {"status", "workflow_id"} (and "workflows" for X deliveries).
-func (s *Server) answer(c *gin.Context, route string, outcomes []StartOutcome) {
+func (s *Server) answer(c *gin.Context, route string, outcomes []starts.Outcome) {
 	overall := starts.Duplicate
 	for _, o := range outcomes {
 		if o.Status != starts.Duplicate {

@@ -39,10 +39,11 @@ type Starter struct {
 	Logger *zap.Logger
 }
 
-// Outcome is what became of one start of a plan: Status is Accepted or Duplicate.
+// Outcome is what became of one start of a plan: Status is Accepted or Duplicate. The ingress answers it as
+// is (its "workflows" list), with Status "spooled" for a start it could only spool.
 type Outcome struct {
-	WorkflowID string
-	Status     string
+	WorkflowID string `json:"workflow_id"`
+	Status     string `json:"status"`
 }
 
 // RejectedError is a follow-up the open run refused (an update's validator): no retry can change that, so the
